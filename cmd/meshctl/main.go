@@ -1,0 +1,14 @@
+// Command meshctl installs, injects, analyzes and secures an Istio service mesh.
+package main
+
+import (
+	"os"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/meshctl/meshctl/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/meshctl/meshctl/internal/cmdutil"
+)
+
+// Main runs meshctl with the given arguments and streams and returns the
+// process exit code. It is everything cmd/meshctl does.
+func Main(args []string, streams genericiooptions.IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, f := NewRootCmd(streams)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	if isCobraUsageError(err) {
+		err = &cmdutil.UsageError{Err: err}
+	}
+	printError(streams.ErrOut, f.Term.Color, cmd, err)
+	return cmdutil.ExitCode(err)
+}
+
+// isCobraUsageError recognises the few usage mistakes cobra reports as plain
+// errors (an unknown subcommand).
+func isCobraUsageError(err error) bool {
+	var u *cmdutil.UsageError
+	if errors.As(err, &u) {
+		return false
+	}
+	return strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown shorthand flag") || strings.HasPrefix(err.Error(), "unknown flag")
+}
+
+func printError(w io.Writer, color bool, cmd *cobra.Command, err error) {
+	var silent *cmdutil.SilentError
+	var th *cmdutil.ThresholdError
+	if errors.As(err, &silent) || (errors.As(err, &th) && th.Msg == "") {
+		return
+	}
+	prefix := "Error:"
+	if color {
+		prefix = "\x1b[31mError:\x1b[0m"
+	}
+	fmt.Fprintf(w, "%s %s\n", prefix, err)
+	var u *cmdutil.UsageError
+	if errors.As(err, &u) && cmd != nil {
+		fmt.Fprintf(w, "\n%s", cmd.UsageString())
+	}
+}

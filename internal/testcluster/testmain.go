@@ -1,0 +1,55 @@
+package testcluster
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+)
+
+var shared *Cluster
+
+// Main is a TestMain for packages with integration tests: it starts one
+// cluster for the whole package, runs the tests and always stops the cluster,
+// also on SIGINT/SIGTERM. Under -short no cluster is started and Get skips.
+//
+//	func TestMain(m *testing.M) { testcluster.Main(m) }
+func Main(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	c, err := Start(context.Background(), Options{})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testcluster: %v\n", err)
+		os.Exit(1)
+	}
+	shared = c
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		c.Stop()
+		fmt.Fprintf(os.Stderr, "testcluster: stopped on %s\n", s)
+		os.Exit(130)
+	}()
+	code := m.Run()
+	c.Stop()
+	os.Exit(code)
+}
+
+// Get returns the package's cluster. Under -short it skips the test: the
+// integration tests are the ones that need a cluster.
+func Get(t testing.TB) *Cluster {
+	t.Helper()
+	if shared == nil {
+		if testing.Short() {
+			t.Skip("integration test: needs the test API server, skipped with -short")
+		}
+		t.Fatal("no test cluster: the package's TestMain must call testcluster.Main")
+	}
+	return shared
+}
