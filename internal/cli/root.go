@@ -57,6 +57,15 @@ whether one workload can call another.
 	for _, add := range extraCommands {
 		root.AddCommand(add(f))
 	}
+	for parent, adds := range extraSubcommands {
+		for _, c := range root.Commands() {
+			if c.Name() == parent {
+				for _, add := range adds {
+					c.AddCommand(add(f))
+				}
+			}
+		}
+	}
 
 	markUsageErrors(root)
 	return root, f
@@ -65,6 +74,11 @@ whether one workload can call another.
 // extraCommands lets capability packages register top-level commands from
 // commands.go without editing this file's constructor.
 var extraCommands []func(*cmdutil.Factory) *cobra.Command
+
+// extraSubcommands adds commands under a top-level command built by another
+// package (for example "apply" under "manifest"), keyed by the parent's name,
+// so that no command package imports a sibling.
+var extraSubcommands = map[string][]func(*cmdutil.Factory) *cobra.Command{}
 
 // markUsageErrors makes argument and flag mistakes UsageErrors everywhere in
 // the tree, so that they, and only they, print the usage and exit 2.
