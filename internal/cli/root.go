@@ -43,6 +43,9 @@ whether one workload can call another.
 	root.SetErr(streams.ErrOut)
 
 	pf := root.PersistentFlags()
+	// meshctl caches discovery in memory for one run only; it never writes
+	// ~/.kube/cache, so the flag that moves that cache would do nothing.
+	configFlags.CacheDir = nil
 	configFlags.AddFlags(pf)
 	pf.StringP("istio-namespace", "i", cmdutil.DefaultIstioNamespace, "Istio control plane namespace")
 	pf.IntP("verbosity", "v", 0, "Log verbosity: 0 quiet, higher numbers print more on stderr")
@@ -67,6 +70,9 @@ whether one workload can call another.
 		}
 	}
 
+	// cobra adds `completion` lazily at Execute; adding it now puts it in the
+	// generated reference and lets tests reach it like any other command.
+	root.InitDefaultCompletionCmd()
 	markUsageErrors(root)
 	return root, f
 }

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// docsDate is the date printed in man page headers. It is fixed so that the
+// generated reference is the same bytes on every run and machine.
+var docsDate = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// GenerateDocs writes the command reference into dir: Markdown pages under
+// dir/reference and man pages under dir/man, one page per command. Existing
+// generated pages are replaced, so a removed command's page disappears.
+func GenerateDocs(dir string) error {
+	root, _ := NewRootCmd(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+	neutralDefaults(root)
+	md := filepath.Join(dir, "reference")
+	man := filepath.Join(dir, "man")
+	for _, d := range []string{md, man} {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := doc.GenMarkdownTree(root, md); err != nil {
+		return fmt.Errorf("writing Markdown reference: %w", err)
+	}
+	header := &doc.GenManHeader{Title: "MESHCTL", Section: "1", Source: "meshctl", Manual: "meshctl manual", Date: &docsDate}
+	if err := doc.GenManTree(root, header, man); err != nil {
+		return fmt.Errorf("writing man pages: %w", err)
+	}
+	return nil
+}
+
+// neutralDefaults replaces the machine's home directory in flag defaults by
+// $HOME, so the reference does not depend on who generated it.
+func neutralDefaults(root *cobra.Command) {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" || home == "/" {
+		return
+	}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { f.DefValue = strings.ReplaceAll(f.DefValue, home, "$HOME") })
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { f.DefValue = strings.ReplaceAll(f.DefValue, home, "$HOME") })
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+}
+
+// DocsDiff generates the reference into a temporary directory and reports
+// the pages under dir that differ from it (stale, missing or extra).
+func DocsDiff(dir string) ([]string, error) {
+	tmp, err := os.MkdirTemp("", "meshctl-docs-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := GenerateDocs(tmp); err != nil {
+		return nil, err
+	}
+	var diffs []string
+	for _, sub := range []string{"reference", "man"} {
+		want, err := readTree(filepath.Join(tmp, sub))
+		if err != nil {
+			return nil, err
+		}
+		have, _ := readTree(filepath.Join(dir, sub))
+		for name, data := range want {
+			if h, ok := have[name]; !ok {
+				diffs = append(diffs, "missing "+filepath.Join(sub, name))
+			} else if !bytes.Equal(h, data) {
+				diffs = append(diffs, "stale "+filepath.Join(sub, name))
+			}
+		}
+		for name := range have {
+			if _, ok := want[name]; !ok {
+				diffs = append(diffs, "extra "+filepath.Join(sub, name))
+			}
+		}
+	}
+	return diffs, nil
+}
+
+func readTree(dir string) (map[string][]byte, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = data
+	}
+	return out, nil
+}
