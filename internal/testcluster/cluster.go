@@ -160,6 +160,18 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	return c, nil
 }
 
+// PIDs are the process IDs of etcd and kube-apiserver, for tests that check
+// they are gone.
+func (c *Cluster) PIDs() []int {
+	var pids []int
+	for _, p := range c.procs {
+		if p.Process != nil {
+			pids = append(pids, p.Process.Pid)
+		}
+	}
+	return pids
+}
+
 // Stop kills both processes and removes the temporary directory. It is safe
 // to call more than once.
 func (c *Cluster) Stop() {

@@ -17,7 +17,7 @@ var shared *Cluster
 // also on SIGINT/SIGTERM. Under -short no cluster is started and Get skips.
 //
 //	func TestMain(m *testing.M) { testcluster.Main(m) }
-func Main(m *testing.M) {
+func Main(m interface{ Run() int }) {
 	flag.Parse()
 	if testing.Short() {
 		os.Exit(m.Run())
