@@ -115,7 +115,9 @@ func join(path, key string) string {
 
 // protoSchema is a schema from a protobuf message descriptor, keyed by the
 // fields' JSON names (and, as protojson accepts, their proto names).
-type protoSchema struct{ md protoreflect.MessageDescriptor }
+type protoSchema struct {
+	md protoreflect.MessageDescriptor
+}
 
 func protoNode(md protoreflect.MessageDescriptor) node {
 	switch md.FullName() {

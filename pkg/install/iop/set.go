@@ -2,6 +2,7 @@ package iop
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -356,4 +357,95 @@ func (sc *Schema) CheckSet(s Set) error {
 		n = c
 	}
 	return nil
+}
+
+// Get returns the value at path (--set syntax, relative to spec; a leading
+// "spec." is accepted) in an IstioOperator document. An empty path is the
+// whole spec.
+func Get(doc map[string]any, path string) (any, error) {
+	var cur any = doc["spec"]
+	if path == "" || path == "spec" {
+		return cur, nil
+	}
+	steps, err := parsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	if steps[0].kind == stepKey && steps[0].key == "spec" {
+		steps = steps[1:]
+	}
+	for i, st := range steps {
+		switch st.kind {
+		case stepKey:
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("%s: not found", formatPath(steps[:i+1]))
+			}
+			if cur, ok = m[st.key]; !ok {
+				return nil, fmt.Errorf("%s: not found", formatPath(steps[:i+1]))
+			}
+		case stepIndex:
+			l, ok := cur.([]any)
+			if !ok || st.index >= len(l) {
+				return nil, fmt.Errorf("%s: not found", formatPath(steps[:i+1]))
+			}
+			cur = l[st.index]
+		case stepSelect:
+			l, _ := cur.([]any)
+			found := false
+			for _, it := range l {
+				if m, ok := it.(map[string]any); ok && fmt.Sprint(m[st.key]) == st.value {
+					cur, found = it, true
+					break
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("%s: not found", formatPath(steps[:i+1]))
+			}
+		}
+	}
+	return cur, nil
+}
+
+// Flags flattens a value into --set flags ("path=value"), sorted. prefix is
+// the path of v. Empty maps and lists, which --set cannot express, are
+// left out.
+func Flags(prefix string, v any) []string {
+	var out []string
+	var walk func(p string, v any)
+	walk = func(p string, v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				ek := strings.ReplaceAll(k, ".", `\.`)
+				if p != "" {
+					ek = p + "." + ek
+				}
+				walk(ek, t[k])
+			}
+		case []any:
+			for i, it := range t {
+				walk(fmt.Sprintf("%s[%d]", p, i), it)
+			}
+		case nil:
+		default:
+			out = append(out, fmt.Sprintf("%s=%v", p, formatScalar(t)))
+		}
+	}
+	walk(prefix, v)
+	return out
+}
+
+func formatScalar(v any) string {
+	switch t := v.(type) {
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	default:
+		return fmt.Sprint(t)
+	}
 }

@@ -1,0 +1,301 @@
+// Package objdiff compares Kubernetes objects and nested values by meaning:
+// objects are matched by kind, namespace and name, fields by path; order of
+// keys, formatting and the order of named list items do not matter.
+package objdiff
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Change is one difference at a field path.
+type Change struct {
+	Path string
+	// A and B are the values on each side; Missing marks an absent side.
+	A, B any
+	// InA and InB tell whether the field exists on each side.
+	InA, InB bool
+}
+
+// Values lists the differences between a and b, sorted by path.
+func Values(a, b any) []Change {
+	var out []Change
+	walk("", a, b, true, true, &out)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func walk(path string, a, b any, inA, inB bool, out *[]Change) {
+	if !inA || !inB {
+		*out = append(*out, Change{Path: path, A: a, B: b, InA: inA, InB: inB})
+		return
+	}
+	switch ta := a.(type) {
+	case map[string]any:
+		tb, ok := b.(map[string]any)
+		if !ok {
+			break
+		}
+		keys := map[string]bool{}
+		for k := range ta {
+			keys[k] = true
+		}
+		for k := range tb {
+			keys[k] = true
+		}
+		for _, k := range sortedKeys(keys) {
+			va, okA := ta[k]
+			vb, okB := tb[k]
+			walk(joinKey(path, k), va, vb, okA, okB, out)
+		}
+		return
+	case []any:
+		tb, ok := b.([]any)
+		if !ok {
+			break
+		}
+		if na, nb, ok := named(ta), named(tb), true; ok && na != nil && nb != nil {
+			keys := map[string]bool{}
+			for k := range na {
+				keys[k] = true
+			}
+			for k := range nb {
+				keys[k] = true
+			}
+			for _, k := range sortedKeys(keys) {
+				va, okA := na[k]
+				vb, okB := nb[k]
+				walk(path+"[name:"+k+"]", va, vb, okA, okB, out)
+			}
+			return
+		}
+		for i := 0; i < max(len(ta), len(tb)); i++ {
+			var va, vb any
+			if i < len(ta) {
+				va = ta[i]
+			}
+			if i < len(tb) {
+				vb = tb[i]
+			}
+			walk(path+"["+strconv.Itoa(i)+"]", va, vb, i < len(ta), i < len(tb), out)
+		}
+		return
+	}
+	if !equalScalar(a, b) {
+		*out = append(*out, Change{Path: path, A: a, B: b, InA: true, InB: true})
+	}
+}
+
+// named indexes a list whose items are all maps with a unique string
+// "name", or returns nil.
+func named(l []any) map[string]any {
+	if len(l) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(l))
+	for _, it := range l {
+		im, ok := it.(map[string]any)
+		if !ok {
+			return nil
+		}
+		n, ok := im["name"].(string)
+		if !ok {
+			return nil
+		}
+		if _, dup := m[n]; dup {
+			return nil
+		}
+		m[n] = it
+	}
+	return m
+}
+
+// equalScalar compares leaves, treating numbers by value (YAML may decode
+// 1 as an int on one side and a float on the other).
+func equalScalar(a, b any) bool {
+	if fa, ok := number(a); ok {
+		if fb, ok := number(b); ok {
+			return fa == fb
+		}
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func joinKey(path, k string) string {
+	k = strings.ReplaceAll(k, ".", `\.`)
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+func sortedKeys(m map[string]bool) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// Filter selects the kinds to compare: when Select is not empty only those
+// kinds; kinds in Ignore never. Kinds match case-insensitively.
+type Filter struct {
+	Select []string
+	Ignore []string
+}
+
+func (f Filter) keep(kind string) bool {
+	has := func(l []string) bool {
+		for _, k := range l {
+			if strings.EqualFold(k, kind) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(f.Select) > 0 && !has(f.Select) {
+		return false
+	}
+	return !has(f.Ignore)
+}
+
+// ObjectDiff is the result of comparing two sets of objects.
+type ObjectDiff struct {
+	OnlyA   []string
+	OnlyB   []string
+	Changed []ObjectChange
+}
+
+// ObjectChange is an object present on both sides with different fields.
+type ObjectChange struct {
+	Key     string
+	Changes []Change
+}
+
+// Empty reports whether the two sides are the same.
+func (d ObjectDiff) Empty() bool {
+	return len(d.OnlyA) == 0 && len(d.OnlyB) == 0 && len(d.Changed) == 0
+}
+
+// Key names an object for a diff: kind namespace/name (or kind name).
+func Key(u *unstructured.Unstructured) string {
+	if ns := u.GetNamespace(); ns != "" {
+		return u.GetKind() + " " + ns + "/" + u.GetName()
+	}
+	return u.GetKind() + " " + u.GetName()
+}
+
+// Objects compares two sets of objects. Duplicate keys on one side are an
+// error.
+func Objects(a, b []*unstructured.Unstructured, f Filter) (ObjectDiff, error) {
+	ia, err := index(a, f, "first")
+	if err != nil {
+		return ObjectDiff{}, err
+	}
+	ib, err := index(b, f, "second")
+	if err != nil {
+		return ObjectDiff{}, err
+	}
+	var d ObjectDiff
+	keys := map[string]bool{}
+	for k := range ia {
+		keys[k] = true
+	}
+	for k := range ib {
+		keys[k] = true
+	}
+	for _, k := range sortedKeys(keys) {
+		ua, okA := ia[k]
+		ub, okB := ib[k]
+		switch {
+		case !okB:
+			d.OnlyA = append(d.OnlyA, k)
+		case !okA:
+			d.OnlyB = append(d.OnlyB, k)
+		default:
+			if cs := Values(ua.Object, ub.Object); len(cs) > 0 {
+				d.Changed = append(d.Changed, ObjectChange{Key: k, Changes: cs})
+			}
+		}
+	}
+	return d, nil
+}
+
+func index(objs []*unstructured.Unstructured, f Filter, side string) (map[string]*unstructured.Unstructured, error) {
+	m := make(map[string]*unstructured.Unstructured, len(objs))
+	for _, u := range objs {
+		if !f.keep(u.GetKind()) {
+			continue
+		}
+		k := Key(u)
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("%s input has %s twice", side, k)
+		}
+		m[k] = u
+	}
+	return m, nil
+}
+
+// WriteChanges prints field changes, one per line, indented by indent.
+func WriteChanges(w io.Writer, cs []Change, indent string) {
+	for _, c := range cs {
+		switch {
+		case !c.InA:
+			fmt.Fprintf(w, "%s+ %s: %s\n", indent, c.Path, show(c.B))
+		case !c.InB:
+			fmt.Fprintf(w, "%s- %s: %s\n", indent, c.Path, show(c.A))
+		default:
+			fmt.Fprintf(w, "%s~ %s: %s -> %s\n", indent, c.Path, show(c.A), show(c.B))
+		}
+	}
+}
+
+// Write prints an object diff.
+func (d ObjectDiff) Write(w io.Writer, nameA, nameB string) {
+	for _, k := range d.OnlyA {
+		fmt.Fprintf(w, "- %s (only in %s)\n", k, nameA)
+	}
+	for _, k := range d.OnlyB {
+		fmt.Fprintf(w, "+ %s (only in %s)\n", k, nameB)
+	}
+	for _, c := range d.Changed {
+		fmt.Fprintf(w, "~ %s\n", c.Key)
+		WriteChanges(w, c.Changes, "    ")
+	}
+}
+
+// show renders a value on one line, abbreviated when long.
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	s := string(b)
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
