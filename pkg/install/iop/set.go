@@ -253,7 +253,13 @@ func (s Set) Apply(doc map[string]any) error {
 				return fmt.Errorf("--set %s: %s is not an object", s.Raw, formatPath(s.steps[:i]))
 			}
 			child, exists := m[st.key]
-			if last || !exists || !compatible(child, s.steps[i+1]) {
+			if !last && exists && !compatible(child, s.steps[i+1]) {
+				if containerKind(child) != "" {
+					return fmt.Errorf("--set %s: %s is %s", s.Raw, formatPath(s.steps[:i+1]), containerKind(child))
+				}
+				exists = false
+			}
+			if last || !exists {
 				child = next()
 				m[st.key] = child
 			}
@@ -267,6 +273,9 @@ func (s Set) Apply(doc map[string]any) error {
 			}
 			switch {
 			case st.index < len(l):
+				if !last && !compatible(l[st.index], s.steps[i+1]) && containerKind(l[st.index]) != "" {
+					return fmt.Errorf("--set %s: %s is %s", s.Raw, formatPath(s.steps[:i+1]), containerKind(l[st.index]))
+				}
 				if last || !compatible(l[st.index], s.steps[i+1]) {
 					l[st.index] = next()
 				}
@@ -305,6 +314,17 @@ func (s Set) Apply(doc map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// containerKind describes a map or list for messages, "" for other values.
+func containerKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return ""
 }
 
 // compatible reports whether an existing value can hold the next step.
