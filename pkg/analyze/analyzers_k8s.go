@@ -1,0 +1,452 @@
+package analyze
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"istio.io/api/annotation"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+func init() {
+	register(&analyzer{
+		name:   "injection.Analyzer",
+		desc:   "Checks namespaces for sidecar injection labels and injected namespaces' pods for the proxy",
+		codes:  []*MessageType{NamespaceNotInjected, PodMissingProxy, NamespaceMultipleInjectionLabels},
+		inputs: []string{KindNamespace, KindPod},
+		run:    analyzeInjection,
+	})
+	register(&analyzer{
+		name:   "service.PortNameAnalyzer",
+		desc:   "Checks that Service port names (or appProtocol) declare a protocol Istio knows",
+		codes:  []*MessageType{PortNameIsNotUnderNamingConvention},
+		inputs: []string{KindService},
+		run:    analyzePortNames,
+	})
+	register(&analyzer{
+		name:   "deployment.MultiServiceAnalyzer",
+		desc:   "Checks that Services selecting the same workload with the same targetPort use the same port",
+		codes:  []*MessageType{DeploymentConflictingPorts},
+		inputs: []string{KindDeployment, KindService, KindNamespace},
+		run:    analyzeDeploymentPorts,
+	})
+	register(&analyzer{
+		name:   "applicationUID.Analyzer",
+		desc:   "Checks that application containers do not run as UID 1337, the proxy's",
+		codes:  []*MessageType{InvalidApplicationUID},
+		inputs: []string{KindPod, KindDeployment},
+		run:    analyzeAppUID,
+	})
+	register(&analyzer{
+		name:   "annotations.K8sAnalyzer",
+		desc:   "Checks Istio annotations on Kubernetes resources: unknown, misplaced, deprecated or invalid",
+		codes:  []*MessageType{UnknownAnnotation, MisplacedAnnotation, DeprecatedAnnotation, InvalidAnnotation},
+		inputs: []string{KindNamespace, KindService, KindPod, KindDeployment},
+		run:    analyzeAnnotations,
+	})
+}
+
+const (
+	injectionLabel = "istio-injection"
+	revisionLabel  = "istio.io/rev"
+	injectLabel    = "sidecar.istio.io/inject"
+)
+
+// systemNamespace reports namespaces that are never injected.
+func systemNamespace(s *Snapshot, ns string) bool {
+	switch ns {
+	case "kube-system", "kube-public", "kube-node-lease", "local-path-storage":
+		return true
+	}
+	return ns == s.IstioNamespace()
+}
+
+func analyzeInjection(c *Context) {
+	injected := map[string]bool{}
+	for _, r := range c.S.List(KindNamespace) {
+		if systemNamespace(c.S, r.Name) {
+			continue
+		}
+		inj, hasInj := r.Labels[injectionLabel]
+		_, hasRev := r.Labels[revisionLabel]
+		var found []string
+		if hasInj {
+			found = append(found, injectionLabel+"="+inj)
+		}
+		for _, l := range []string{revisionLabel, ambientLabel} {
+			if v, ok := r.Labels[l]; ok && (!hasInj || inj == "enabled") {
+				found = append(found, l+"="+v)
+			}
+		}
+		if len(found) > 1 {
+			c.Report(r, NamespaceMultipleInjectionLabels, "metadata.labels", found)
+		}
+		if r.Labels[ambientLabel] == "ambient" {
+			continue
+		}
+		if inj == "" && !hasRev {
+			c.Report(r, NamespaceNotInjected, "", r.Name, r.Name)
+			continue
+		}
+		if inj == "enabled" {
+			injected[r.Name] = true
+		}
+	}
+	for _, r := range c.S.List(KindPod) {
+		if !injected[r.Namespace] {
+			continue
+		}
+		p, ok := r.Spec.(*corev1.Pod)
+		if !ok {
+			continue
+		}
+		v := p.Annotations[injectLabel]
+		if l, ok := p.Labels[injectLabel]; ok {
+			v = l
+		}
+		if strings.EqualFold(v, "false") || p.Spec.HostNetwork {
+			continue
+		}
+		has := false
+		for _, ctr := range append(append([]corev1.Container(nil), p.Spec.Containers...), p.Spec.InitContainers...) {
+			if ctr.Name == "istio-proxy" {
+				has = true
+			}
+		}
+		if !has {
+			c.Report(r, PodMissingProxy, "", r.Namespace+"/"+r.Name)
+		}
+	}
+}
+
+// isControlPlane mirrors Istio's test: the control plane's own resources
+// carry an "istio" label or release=istio.
+func isControlPlane(r *Resource) bool {
+	if _, ok := r.Labels["istio"]; ok {
+		return true
+	}
+	return r.Labels["release"] == "istio"
+}
+
+// portProtocol is the protocol Istio infers for a Service port; "" when
+// it would fall back to protocol sniffing.
+func portProtocol(p corev1.ServicePort) string {
+	if p.Protocol == corev1.ProtocolUDP {
+		return "UDP"
+	}
+	name := p.Name
+	if p.AppProtocol != nil {
+		name = *p.AppProtocol
+		switch name {
+		case "kubernetes.io/h2c":
+			return "HTTP2"
+		case "kubernetes.io/ws":
+			return "HTTP"
+		case "kubernetes.io/wss":
+			return "HTTPS"
+		}
+	}
+	if len(name) >= 8 && strings.EqualFold(name[:8], "grpc-web") {
+		return "GRPC-Web"
+	}
+	if i := strings.IndexByte(name, '-'); i >= 0 {
+		name = name[:i]
+	}
+	switch strings.ToLower(name) {
+	case "tcp", "udp", "grpc", "http", "http_proxy", "http2", "https", "tls", "mongo", "redis", "mysql":
+		return strings.ToUpper(name)
+	}
+	switch p.Port {
+	case 25, 53, 3306, 27017:
+		return "TCP"
+	}
+	return ""
+}
+
+func analyzePortNames(c *Context) {
+	for _, r := range c.S.List(KindService) {
+		if isControlPlane(r) {
+			continue
+		}
+		switch r.Labels["gateway.istio.io/managed"] {
+		case "istio.io-gateway-controller", "istio.io-mesh-controller", "istio.io-eastwest-controller":
+			continue
+		}
+		svc, ok := r.Spec.(*corev1.Service)
+		if !ok || svc.Spec.Type == corev1.ServiceTypeExternalName {
+			continue
+		}
+		for i, p := range svc.Spec.Ports {
+			if portProtocol(p) == "" {
+				c.Report(r, PortNameIsNotUnderNamingConvention, fmt.Sprintf("spec.ports[%d]", i), p.Name, int(p.Port), p.TargetPort.String())
+			}
+		}
+	}
+}
+
+// inMesh says whether a workload gets a sidecar: its namespace is injected
+// (or unknown to the snapshot) and it does not opt out.
+func inMesh(s *Snapshot, ns string, tmpl *corev1.PodTemplateSpec) bool {
+	if v, ok := tmpl.Labels[injectLabel]; ok {
+		return v == "true"
+	}
+	if v, ok := tmpl.Annotations[injectLabel]; ok {
+		return v == "true"
+	}
+	n := s.Get(KindNamespace, "", ns)
+	if n == nil {
+		return true
+	}
+	return n.Labels[injectionLabel] == "enabled" || (n.Labels[revisionLabel] != "" && n.Labels[injectionLabel] == "")
+}
+
+func analyzeDeploymentPorts(c *Context) {
+	svcs := map[string][]*Resource{}
+	for _, r := range c.S.List(KindService) {
+		svcs[r.Namespace] = append(svcs[r.Namespace], r)
+	}
+	for _, r := range c.S.List(KindDeployment) {
+		d, ok := r.Spec.(*appsv1.Deployment)
+		if !ok || r.Labels["gateway.istio.io/managed"] == "istio.io-mesh-controller" || !inMesh(c.S, r.Namespace, &d.Spec.Template) {
+			continue
+		}
+		tl := labels.Set(d.Spec.Template.Labels)
+		byTarget := map[string]map[int32]string{}
+		for _, sr := range svcs[r.Namespace] {
+			svc := sr.Spec.(*corev1.Service)
+			if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(tl) {
+				continue
+			}
+			for _, p := range svc.Spec.Ports {
+				tp := p.TargetPort.String()
+				if tp == "0" || tp == "" {
+					tp = strconv.Itoa(int(p.Port))
+				}
+				if byTarget[tp] == nil {
+					byTarget[tp] = map[int32]string{}
+				}
+				byTarget[tp][p.Port] = sr.Namespace + "/" + sr.Name
+			}
+		}
+		tps := make([]string, 0, len(byTarget))
+		for tp := range byTarget {
+			tps = append(tps, tp)
+		}
+		sort.Strings(tps)
+		for _, tp := range tps {
+			m := byTarget[tp]
+			if len(m) < 2 {
+				continue
+			}
+			var names []string
+			var ports []int32
+			for p, n := range m {
+				names = append(names, n)
+				ports = append(ports, p)
+			}
+			sort.Strings(names)
+			sort.Slice(ports, func(i, j int) bool { return ports[i] < ports[j] })
+			c.Report(r, DeploymentConflictingPorts, "", r.Name, names, tp, ports)
+		}
+	}
+}
+
+const proxyUID = int64(1337)
+
+func analyzeAppUID(c *Context) {
+	check := func(r *Resource, spec *corev1.PodSpec, prefix string) {
+		if isControlPlane(r) {
+			return
+		}
+		if sc := spec.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == proxyUID {
+			c.Report(r, InvalidApplicationUID, prefix+"securityContext.runAsUser")
+		}
+		for i, ctr := range spec.Containers {
+			if ctr.Name == "istio-proxy" || ctr.Name == "istio-operator" {
+				continue
+			}
+			if sc := ctr.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == proxyUID {
+				c.Report(r, InvalidApplicationUID, fmt.Sprintf("%scontainers[%d].securityContext.runAsUser", prefix, i))
+			}
+		}
+	}
+	for _, r := range c.S.List(KindPod) {
+		if p, ok := r.Spec.(*corev1.Pod); ok {
+			check(r, &p.Spec, "spec.")
+		}
+	}
+	for _, r := range c.S.List(KindDeployment) {
+		if d, ok := r.Spec.(*appsv1.Deployment); ok {
+			check(r, &d.Spec.Template.Spec, "spec.template.spec.")
+		}
+	}
+}
+
+var annotationsByName = func() map[string]*annotation.Instance {
+	m := map[string]*annotation.Instance{}
+	for _, a := range annotation.AllResourceAnnotations() {
+		m[a.Name] = a
+	}
+	return m
+}()
+
+func istioAnnotation(name string) bool {
+	if name == "kubernetes.io/ingress.class" {
+		return true
+	}
+	domain, _, ok := strings.Cut(name, "/")
+	return ok && strings.HasSuffix(domain, "istio.io")
+}
+
+func analyzeAnnotations(c *Context) {
+	for _, kind := range []string{KindNamespace, KindService, KindPod, KindDeployment} {
+		for _, r := range c.S.List(kind) {
+			checkAnnotations(c, r, kind, r.Annotations, r.Labels, "metadata.annotations")
+			if kind == KindDeployment {
+				if d, ok := r.Spec.(*appsv1.Deployment); ok {
+					checkAnnotations(c, r, KindPod, d.Spec.Template.Annotations, d.Spec.Template.Labels, "spec.template.metadata.annotations")
+				}
+			}
+		}
+	}
+}
+
+// checkAnnotations checks one annotation map; kind is the kind it applies
+// to (a Deployment's pod template annotations apply to Pods).
+func checkAnnotations(c *Context, r *Resource, kind string, ann, lbls map[string]string, prefix string) {
+	names := make([]string, 0, len(ann))
+	for k := range ann {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !istioAnnotation(name) {
+			continue
+		}
+		field := prefix + "[" + name + "]"
+		def := annotationsByName[name]
+		if def == nil {
+			c.Report(r, UnknownAnnotation, field, name)
+			continue
+		}
+		if def.Deprecated {
+			if _, ok := lbls[injectLabel]; !(ok && name == injectLabel) {
+				extra := ""
+				if name == injectLabel {
+					extra = ` in favor of the "sidecar.istio.io/inject" label`
+				}
+				c.Report(r, DeprecatedAnnotation, field, name, extra)
+			}
+		}
+		var places []string
+		anyKind := false
+		for _, rt := range def.Resources {
+			if rt == annotation.Any {
+				anyKind = true
+				break
+			}
+			if s := rt.String(); s != "Unknown" {
+				places = append(places, s)
+			}
+		}
+		if !anyKind {
+			ok := false
+			for _, p := range places {
+				if p == kind {
+					ok = true
+				}
+			}
+			if !ok {
+				c.Report(r, MisplacedAnnotation, field, name, strings.Join(places, ", "))
+				continue
+			}
+		}
+		if v := annotationValidators[name]; v != nil {
+			if err := v(ann[name]); err != nil {
+				c.Report(r, InvalidAnnotation, field, name, err.Error())
+			}
+		}
+	}
+}
+
+var annotationValidators = map[string]func(string) error{
+	annotation.SidecarInterceptionMode.Name: func(v string) error {
+		switch v {
+		case "REDIRECT", "TPROXY", "NONE":
+			return nil
+		}
+		return fmt.Errorf("interception mode %q is not one of REDIRECT, TPROXY, NONE", v)
+	},
+	annotation.SidecarStatusPort.Name:                         validatePort,
+	annotation.SidecarStatusReadinessInitialDelaySeconds.Name: validateUint32,
+	annotation.SidecarStatusReadinessPeriodSeconds.Name:       validateUint32,
+	annotation.SidecarStatusReadinessFailureThreshold.Name:    validateUint32,
+	annotation.SidecarTrafficIncludeOutboundIPRanges.Name:     func(v string) error { return validateCIDRs(v, true) },
+	annotation.SidecarTrafficExcludeOutboundIPRanges.Name:     func(v string) error { return validateCIDRs(v, false) },
+	annotation.SidecarTrafficIncludeInboundPorts.Name:         func(v string) error { return validatePorts(v, true) },
+	annotation.SidecarTrafficExcludeInboundPorts.Name:         func(v string) error { return validatePorts(v, false) },
+	annotation.SidecarTrafficExcludeOutboundPorts.Name:        func(v string) error { return validatePorts(v, false) },
+	annotation.PrometheusMergeMetrics.Name: func(v string) error {
+		_, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean", v)
+		}
+		return nil
+	},
+	annotation.SidecarProxyCPU.Name:         validateQuantity,
+	annotation.SidecarProxyMemory.Name:      validateQuantity,
+	annotation.SidecarProxyCPULimit.Name:    validateQuantity,
+	annotation.SidecarProxyMemoryLimit.Name: validateQuantity,
+}
+
+func validatePort(v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q is not a port number between 1 and 65535", v)
+	}
+	return nil
+}
+
+func validateUint32(v string) error {
+	if _, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32); err != nil {
+		return fmt.Errorf("%q is not a non-negative integer", v)
+	}
+	return nil
+}
+
+func validateCIDRs(v string, allowStar bool) error {
+	if allowStar && strings.TrimSpace(v) == "*" {
+		return nil
+	}
+	for _, p := range splitList(v) {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return fmt.Errorf("%q is not a CIDR range", p)
+		}
+	}
+	return nil
+}
+
+func validatePorts(v string, allowStar bool) error {
+	if allowStar && strings.TrimSpace(v) == "*" {
+		return nil
+	}
+	for _, p := range splitList(v) {
+		if err := validatePort(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateQuantity(v string) error {
+	if _, err := resource.ParseQuantity(v); err != nil {
+		return fmt.Errorf("%q is not a resource quantity", v)
+	}
+	return nil
+}

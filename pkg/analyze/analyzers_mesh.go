@@ -1,0 +1,433 @@
+package analyze
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	networking "istio.io/api/networking/v1alpha3"
+	security "istio.io/api/security/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+func init() {
+	register(&analyzer{
+		name:   "destinationrule.CaCertificateAnalyzer",
+		desc:   "Checks that caCertificates are set when a DestinationRule's TLS mode is SIMPLE or MUTUAL",
+		codes:  []*MessageType{NoServerCertificateVerificationDestinationLevel, NoServerCertificateVerificationPortLevel},
+		inputs: []string{KindDestinationRule},
+		run:    analyzeCACertificates,
+	})
+	register(&analyzer{
+		name:   "destinationrule.SubsetSelectPodAnalyzer",
+		desc:   "Checks that each DestinationRule host is a known service and each subset selects workloads",
+		codes:  []*MessageType{UnknownDestinationRuleHost, DestinationRuleSubsetNotSelectPods},
+		inputs: []string{KindDestinationRule, KindService, KindServiceEntry, KindPod, KindDeployment, KindStatefulSet, KindDaemonSet, KindWorkloadEntry},
+		run:    analyzeDRHostsAndSubsets,
+	})
+	register(&analyzer{
+		name:   "gateway.IngressGatewayPortAnalyzer",
+		desc:   "Checks that a Gateway's selector matches workloads and its ports are exposed by their Service",
+		codes:  []*MessageType{ReferencedResourceNotFound, GatewayPortNotDefinedOnService},
+		inputs: []string{KindGateway, KindPod, KindDeployment, KindStatefulSet, KindDaemonSet, KindService},
+		run:    analyzeGatewayPorts,
+	})
+	register(&analyzer{
+		name:   "gateway.ConflictingGatewayAnalyzer",
+		desc:   "Checks that Gateways with the same selector and port do not serve the same hosts",
+		codes:  []*MessageType{ConflictingGateways},
+		inputs: []string{KindGateway},
+		run:    analyzeConflictingGateways,
+	})
+	register(&analyzer{
+		name:   "sidecar.SelectorAnalyzer",
+		desc:   "Checks Sidecar workload selectors: one namespace-wide Sidecar at most, no workload selected twice, each selector matching something",
+		codes:  []*MessageType{ReferencedResourceNotFound, ConflictingSidecarWorkloadSelectors, MultipleSidecarsWithoutWorkloadSelectors, IneffectivePolicy},
+		inputs: []string{KindSidecar, KindNamespace, KindPod, KindDeployment, KindStatefulSet, KindDaemonSet},
+		run:    analyzeSidecarSelectors,
+	})
+	register(&analyzer{
+		name:   "sidecar.EgressHostAnalyzer",
+		desc:   "Checks that the hosts of a Sidecar's egress listeners exist as services in the named namespaces",
+		codes:  []*MessageType{ReferencedResourceNotFound},
+		inputs: []string{KindSidecar, KindService, KindServiceEntry},
+		run:    analyzeSidecarEgressHosts,
+	})
+	register(&analyzer{
+		name:   "auth.AuthorizationPoliciesAnalyzer",
+		desc:   "Checks that AuthorizationPolicy selectors match workloads",
+		codes:  []*MessageType{NoMatchingWorkloadsFound},
+		inputs: []string{KindAuthorizationPolicy, KindPod, KindDeployment, KindStatefulSet, KindDaemonSet, KindWorkloadEntry},
+		run:    analyzeAuthzSelectors,
+	})
+}
+
+func analyzeCACertificates(c *Context) {
+	for _, r := range c.S.List(KindDestinationRule) {
+		dr := specOf[*networking.DestinationRule](r)
+		name := r.Namespace + "/" + r.Name
+		check := func(tls *networking.ClientTLSSettings) bool {
+			m := tls.GetMode()
+			if m != networking.ClientTLSSettings_SIMPLE && m != networking.ClientTLSSettings_MUTUAL {
+				return false
+			}
+			return tls.GetCaCertificates() == "" && !(tls.GetCredentialName() != "" && dr.GetWorkloadSelector() != nil)
+		}
+		if tls := dr.GetTrafficPolicy().GetTls(); check(tls) {
+			c.Report(r, NoServerCertificateVerificationDestinationLevel, "spec.trafficPolicy.tls.mode", name, r.Namespace, tls.GetMode().String(), dr.GetHost())
+		}
+		for i, p := range dr.GetTrafficPolicy().GetPortLevelSettings() {
+			if tls := p.GetTls(); check(tls) {
+				c.Report(r, NoServerCertificateVerificationPortLevel, fmt.Sprintf("spec.trafficPolicy.portLevelSettings[%d].tls.mode", i),
+					name, r.Namespace, tls.GetMode().String(), dr.GetHost(), strconv.Itoa(int(p.GetPort().GetNumber())))
+			}
+		}
+	}
+}
+
+func matchesAny(sel labels.Selector, ws []*Workload) bool {
+	for _, w := range ws {
+		if sel.Matches(w.Labels) {
+			return true
+		}
+	}
+	return false
+}
+
+func analyzeDRHostsAndSubsets(c *Context) {
+	for _, r := range c.S.List(KindDestinationRule) {
+		dr := specOf[*networking.DestinationRule](r)
+		if dr.GetHost() == "" {
+			continue
+		}
+		svc := c.S.LookupService(dr.GetHost(), r.Namespace, viewers(r.Namespace, dr.GetExportTo()))
+		if svc == nil {
+			c.Report(r, UnknownDestinationRuleHost, "spec.host", dr.GetHost())
+			continue
+		}
+		if strings.HasPrefix(c.S.FQDN(dr.GetHost(), r.Namespace), "*") || len(svc.Selector) == 0 || !c.S.WorkloadsKnown(svc.Namespace) {
+			continue
+		}
+		ws := c.S.Workloads(svc.Namespace)
+		for i, ss := range dr.GetSubsets() {
+			sel := labels.Merge(labels.Set(svc.Selector), labels.Set(ss.GetLabels())).AsSelector()
+			if !matchesAny(sel, ws) {
+				c.Report(r, DestinationRuleSubsetNotSelectPods, fmt.Sprintf("spec.subsets[%d]", i), ss.GetName())
+			}
+		}
+	}
+}
+
+// gatewayWorkloads returns the workloads a Gateway selects, in every
+// namespace, and whether the snapshot can tell (it holds the control plane
+// namespace's workloads, where gateways usually run, or a match).
+func gatewayWorkloads(s *Snapshot, gw *networking.Gateway) ([]*Workload, bool) {
+	sel := labels.SelectorFromSet(gw.GetSelector())
+	var out []*Workload
+	nss := make([]string, 0, len(s.workloads))
+	for ns := range s.workloads {
+		nss = append(nss, ns)
+	}
+	sort.Strings(nss)
+	for _, ns := range nss {
+		for _, w := range s.workloads[ns] {
+			if w.PodSpec != nil && sel.Matches(w.Labels) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out, len(out) > 0 || s.WorkloadsKnown(s.IstioNamespace())
+}
+
+func analyzeGatewayPorts(c *Context) {
+	for _, r := range c.S.List(KindGateway) {
+		gw := specOf[*networking.Gateway](r)
+		ws, known := gatewayWorkloads(c.S, gw)
+		if !known {
+			continue
+		}
+		selStr := labels.SelectorFromSet(gw.GetSelector()).String()
+		if len(ws) == 0 {
+			c.Report(r, ReferencedResourceNotFound, "spec.selector", "selector", selStr)
+			continue
+		}
+		ports := map[uint32]bool{}
+		for _, w := range ws {
+			for _, sr := range c.S.List(KindService) {
+				if sr.Namespace != w.Namespace {
+					continue
+				}
+				svc, ok := sr.Spec.(*corev1.Service)
+				if !ok || len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(w.Labels) {
+					continue
+				}
+				for _, p := range svc.Spec.Ports {
+					if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
+						continue
+					}
+					ports[uint32(p.Port)] = true
+					if tp := p.TargetPort.IntValue(); tp != 0 {
+						ports[uint32(tp)] = true
+					}
+				}
+			}
+		}
+		for i, srv := range gw.GetServers() {
+			if srv.GetPort() == nil {
+				continue
+			}
+			if !ports[srv.GetPort().GetNumber()] {
+				c.Report(r, GatewayPortNotDefinedOnService, fmt.Sprintf("spec.servers[%d].port", i), int(srv.GetPort().GetNumber()), selStr)
+			}
+		}
+	}
+}
+
+func analyzeConflictingGateways(c *Context) {
+	type server struct {
+		r     *Resource
+		index int
+		srv   *networking.Server
+	}
+	groups := map[string][]server{}
+	var keys []string
+	for _, r := range c.S.List(KindGateway) {
+		gw := specOf[*networking.Gateway](r)
+		sel := labels.SelectorFromSet(gw.GetSelector()).String()
+		for i, srv := range gw.GetServers() {
+			k := sel + "~" + strconv.Itoa(int(srv.GetPort().GetNumber()))
+			if _, ok := groups[k]; !ok {
+				keys = append(keys, k)
+			}
+			groups[k] = append(groups[k], server{r, i, srv})
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := groups[k]
+		sel, port, _ := strings.Cut(k, "~")
+		for _, a := range g {
+			var others []string
+			for _, b := range g {
+				if a.r == b.r || a.srv.GetBind() != b.srv.GetBind() {
+					continue
+				}
+				if hostsOverlap(a.srv.GetHosts(), b.srv.GetHosts()) {
+					others = append(others, b.r.Namespace+"/"+b.r.Name)
+				}
+			}
+			if len(others) == 0 {
+				continue
+			}
+			sort.Strings(others)
+			c.Report(a.r, ConflictingGateways, fmt.Sprintf("spec.servers[%d]", a.index), strings.Join(dedupStrings(others), ","), sel, port, strings.Join(a.srv.GetHosts(), ","))
+		}
+	}
+}
+
+func hostsOverlap(a, b []string) bool {
+	strip := func(h string) string {
+		if i := strings.IndexByte(h, '/'); i >= 0 {
+			return h[i+1:]
+		}
+		return h
+	}
+	for _, x := range a {
+		for _, y := range b {
+			if strip(x) == strip(y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func dedupStrings(s []string) []string {
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+const ambientLabel = "istio.io/dataplane-mode"
+
+func analyzeSidecarSelectors(c *Context) {
+	noSelector := map[string][]*Resource{}
+	type pick struct{ sidecars []*Resource }
+	byWorkload := map[*Workload]*pick{}
+	var order []*Workload
+	for _, r := range c.S.List(KindSidecar) {
+		sc := specOf[*networking.Sidecar](r)
+		if len(sc.GetWorkloadSelector().GetLabels()) == 0 {
+			noSelector[r.Namespace] = append(noSelector[r.Namespace], r)
+			continue
+		}
+		sel := labels.SelectorFromSet(sc.GetWorkloadSelector().GetLabels())
+		found := false
+		for _, w := range c.S.Workloads(r.Namespace) {
+			if w.PodSpec == nil || !sel.Matches(w.Labels) {
+				continue
+			}
+			found = true
+			p := byWorkload[w]
+			if p == nil {
+				p = &pick{}
+				byWorkload[w] = p
+				order = append(order, w)
+			}
+			p.sidecars = append(p.sidecars, r)
+		}
+		if !found && c.S.WorkloadsKnown(r.Namespace) {
+			c.Report(r, ReferencedResourceNotFound, "spec.workloadSelector", "selector", sel.String())
+		}
+	}
+	reportedIneffective := map[*Resource]bool{}
+	ineffective := func(r *Resource) {
+		if !reportedIneffective[r] {
+			reportedIneffective[r] = true
+			c.Report(r, IneffectivePolicy, "", "the Sidecar applies to workloads in ambient mode, which have no sidecar")
+		}
+	}
+	for _, w := range order {
+		p := byWorkload[w]
+		if w.Labels[ambientLabel] == "ambient" || nsAmbient(c.S, w.Namespace) {
+			for _, r := range p.sidecars {
+				ineffective(r)
+			}
+			continue
+		}
+		if len(p.sidecars) < 2 {
+			continue
+		}
+		names := resourceNames(p.sidecars)
+		for _, r := range p.sidecars {
+			c.Report(r, ConflictingSidecarWorkloadSelectors, "spec.workloadSelector", names, w.Namespace, w.Resource.Name)
+		}
+	}
+	nss := make([]string, 0, len(noSelector))
+	for ns := range noSelector {
+		nss = append(nss, ns)
+	}
+	sort.Strings(nss)
+	for _, ns := range nss {
+		list := noSelector[ns]
+		if nsAmbient(c.S, ns) {
+			for _, r := range list {
+				ineffective(r)
+			}
+			continue
+		}
+		if len(list) > 1 {
+			names := resourceNames(list)
+			for _, r := range list {
+				c.Report(r, MultipleSidecarsWithoutWorkloadSelectors, "", names, ns)
+			}
+		}
+	}
+}
+
+func nsAmbient(s *Snapshot, ns string) bool {
+	n := s.Get(KindNamespace, "", ns)
+	return n != nil && n.Labels[ambientLabel] == "ambient"
+}
+
+func resourceNames(rs []*Resource) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.Namespace+"/"+r.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func analyzeSidecarEgressHosts(c *Context) {
+	for _, r := range c.S.List(KindSidecar) {
+		sc := specOf[*networking.Sidecar](r)
+		for i, eg := range sc.GetEgress() {
+			for j, h := range eg.GetHosts() {
+				scope, host, ok := strings.Cut(h, "/")
+				if !ok || scope == "~" || host == "*" || strings.HasPrefix(host, "*") {
+					continue
+				}
+				if scope == "." {
+					scope = r.Namespace
+				}
+				if egressHostExists(c.S, scope, host, r.Namespace) {
+					continue
+				}
+				what := "egress host"
+				if !strings.Contains(host, ".") {
+					what += fmt.Sprintf(" (Sidecar hosts are not completed: write %s)", c.S.FQDN(host, namespaceOr(scope, r.Namespace)))
+				}
+				c.Report(r, ReferencedResourceNotFound, fmt.Sprintf("spec.egress[%d].hosts[%d]", i, j), what, h)
+			}
+		}
+	}
+}
+
+func namespaceOr(ns, def string) string {
+	if ns == "*" {
+		return def
+	}
+	return ns
+}
+
+// egressHostExists looks for a service with exactly this host (Sidecar
+// hosts are matched literally) in namespace scope ("*" for any), visible from
+// the Sidecar's namespace.
+func egressHostExists(s *Snapshot, scope, host, from string) bool {
+	for _, svc := range s.services[host] {
+		if (scope == "*" || svc.Namespace == scope) && svc.VisibleFrom(from) {
+			return true
+		}
+	}
+	for _, svc := range s.wildcards {
+		if (scope == "*" || svc.Namespace == scope) && svc.VisibleFrom(from) && HostMatches(svc.Host, host) {
+			return true
+		}
+	}
+	return false
+}
+
+func analyzeAuthzSelectors(c *Context) {
+	for _, r := range c.S.List(KindAuthorizationPolicy) {
+		ap := specOf[*security.AuthorizationPolicy](r)
+		ml := ap.GetSelector().GetMatchLabels()
+		if r.Namespace == c.S.RootNamespace() {
+			if len(ml) == 0 {
+				continue
+			}
+			sel := labels.SelectorFromSet(ml)
+			anyKnown, found := false, false
+			for ns, ws := range c.S.workloads {
+				_ = ns
+				if len(ws) > 0 {
+					anyKnown = true
+				}
+				if matchesAny(sel, ws) {
+					found = true
+					break
+				}
+			}
+			if anyKnown && !found {
+				c.Report(r, NoMatchingWorkloadsFound, "spec.selector", sel.String())
+			}
+			continue
+		}
+		if !c.S.WorkloadsKnown(r.Namespace) {
+			continue
+		}
+		if len(ml) == 0 {
+			continue
+		}
+		sel := labels.SelectorFromSet(ml)
+		if !matchesAny(sel, c.S.Workloads(r.Namespace)) {
+			c.Report(r, NoMatchingWorkloadsFound, "spec.selector", sel.String())
+		}
+	}
+}

@@ -1,0 +1,432 @@
+package analyze
+
+import (
+	"sort"
+	"strings"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	networking "istio.io/api/networking/v1alpha3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// DefaultClusterDomain is used when neither the mesh config nor the caller
+// names one.
+const DefaultClusterDomain = "cluster.local"
+
+// DefaultIstioNamespace is the control plane namespace unless told otherwise.
+const DefaultIstioNamespace = "istio-system"
+
+// SnapshotOptions tune how names are resolved.
+type SnapshotOptions struct {
+	// ClusterDomain completes short host names; "" means the injector
+	// config's value, else cluster.local.
+	ClusterDomain string
+	// IstioNamespace is the control plane namespace (istio-system).
+	IstioNamespace string
+	// MeshConfig is the mesh configuration, if known. Its rootNamespace
+	// is where mesh-wide policies live.
+	MeshConfig *meshconfig.MeshConfig
+	// Live is true when the resources include what a cluster holds, so
+	// that "no workload matches" can be said about the namespaces read.
+	Live bool
+}
+
+// Duplicate is a resource defined twice in the inputs.
+type Duplicate struct {
+	Ref          Ref
+	First, Later string // "file:line"
+}
+
+// Workload is something that runs pods: a Pod, the pod template of a
+// Deployment, StatefulSet or DaemonSet, or a WorkloadEntry.
+type Workload struct {
+	Resource  *Resource
+	Namespace string
+	Labels    labels.Set
+	// PodSpec is nil for WorkloadEntries.
+	PodSpec *corev1.PodSpec
+	// Annotations of the pod (template).
+	Annotations map[string]string
+}
+
+// Service is a host in the mesh's registry: a Kubernetes Service or one
+// host of a ServiceEntry.
+type Service struct {
+	Host      string // fully qualified, possibly a wildcard for ServiceEntries
+	Namespace string
+	// ExportTo lists the namespaces that see the service; "*" is all.
+	ExportTo []string
+	Ports    []ServicePort
+	// Selector selects the workloads behind the service (nil for external
+	// ServiceEntries).
+	Selector map[string]string
+	Resource *Resource
+}
+
+// ServicePort is one port of a Service.
+type ServicePort struct {
+	Number     uint32
+	Name       string
+	Protocol   string
+	TargetPort string
+}
+
+// VisibleFrom reports whether namespace ns sees the service.
+func (s *Service) VisibleFrom(ns string) bool { return visible(s.ExportTo, ns) }
+
+// Snapshot is the read-only, indexed set of resources the analyzers see.
+// It is built once; analyzers share it and never change it.
+type Snapshot struct {
+	opts          SnapshotOptions
+	clusterDomain string
+	rootNamespace string
+
+	byKind     map[string][]*Resource
+	byKey      map[string]*Resource
+	workloads  map[string][]*Workload
+	services   map[string][]*Service // by FQDN
+	wildcards  []*Service
+	drByHost   map[string][]*Resource // by FQDN of the DestinationRule's host
+	drWildcard []*Resource
+	duplicates []Duplicate
+}
+
+// NewSnapshot indexes resources. File resources come first and win over
+// live ones with the same kind, namespace and name; a resource defined twice
+// in files is a Duplicate and the later definition is used, as with
+// kubectl apply.
+func NewSnapshot(resources []*Resource, opts SnapshotOptions) *Snapshot {
+	if opts.IstioNamespace == "" {
+		opts.IstioNamespace = DefaultIstioNamespace
+	}
+	s := &Snapshot{
+		opts:      opts,
+		byKind:    map[string][]*Resource{},
+		byKey:     make(map[string]*Resource, len(resources)),
+		workloads: map[string][]*Workload{},
+		services:  map[string][]*Service{},
+		drByHost:  map[string][]*Resource{},
+	}
+	for _, r := range resources {
+		k := r.key()
+		if old, ok := s.byKey[k]; ok {
+			if r.File == "" && old.File != "" {
+				continue // files win over the cluster
+			}
+			if old.File != "" && r.File != "" {
+				s.duplicates = append(s.duplicates, Duplicate{Ref: r.Ref(), First: where(old), Later: where(r)})
+			}
+		}
+		s.byKey[k] = r
+	}
+	keys := make([]string, 0, len(s.byKey))
+	for k := range s.byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r := s.byKey[k]
+		s.byKind[r.Kind] = append(s.byKind[r.Kind], r)
+	}
+	s.clusterDomain = opts.ClusterDomain
+	if s.clusterDomain == "" {
+		s.clusterDomain = injectorClusterDomain(s, opts.IstioNamespace)
+	}
+	if s.clusterDomain == "" {
+		s.clusterDomain = DefaultClusterDomain
+	}
+	if s.opts.MeshConfig == nil {
+		s.opts.MeshConfig = meshConfigFromResources(s.byKind[KindConfigMap], opts.IstioNamespace)
+	}
+	s.rootNamespace = s.opts.MeshConfig.GetRootNamespace()
+	if s.rootNamespace == "" {
+		s.rootNamespace = opts.IstioNamespace
+	}
+	s.indexWorkloads()
+	s.indexServices()
+	s.indexDestinationRules()
+	return s
+}
+
+func where(r *Resource) string {
+	if r.File == "" {
+		return "cluster"
+	}
+	return r.File + ":" + itoa(r.Line)
+}
+
+// List returns the resources of a kind, ordered by namespace and name.
+func (s *Snapshot) List(kind string) []*Resource { return s.byKind[kind] }
+
+// Get finds one resource.
+func (s *Snapshot) Get(kind, namespace, name string) *Resource {
+	return s.byKey[kind+"/"+namespace+"/"+name]
+}
+
+// Len is the number of resources.
+func (s *Snapshot) Len() int { return len(s.byKey) }
+
+// Duplicates lists resources defined more than once in files.
+func (s *Snapshot) Duplicates() []Duplicate { return s.duplicates }
+
+// ClusterDomain in use.
+func (s *Snapshot) ClusterDomain() string { return s.clusterDomain }
+
+// RootNamespace is where mesh-wide policies live.
+func (s *Snapshot) RootNamespace() string { return s.rootNamespace }
+
+// IstioNamespace is the control plane namespace.
+func (s *Snapshot) IstioNamespace() string { return s.opts.IstioNamespace }
+
+// Workloads in a namespace.
+func (s *Snapshot) Workloads(ns string) []*Workload { return s.workloads[ns] }
+
+// WorkloadsKnown reports whether the snapshot can tell that no workload in
+// ns matches a selector: it holds at least one workload of ns. Files that
+// hold only routing config say nothing about the pods that run, so
+// selector findings are not made about namespaces whose workloads are unseen.
+func (s *Snapshot) WorkloadsKnown(ns string) bool { return len(s.workloads[ns]) > 0 }
+
+// FQDN completes a short host name (no dot) in namespace ns.
+func (s *Snapshot) FQDN(host, ns string) string {
+	if host == "" || strings.HasPrefix(host, "*") || strings.Contains(host, ".") {
+		return host
+	}
+	return host + "." + ns + ".svc." + s.clusterDomain
+}
+
+func (s *Snapshot) indexWorkloads() {
+	add := func(r *Resource, lbls, ann map[string]string, spec *corev1.PodSpec) {
+		s.workloads[r.Namespace] = append(s.workloads[r.Namespace], &Workload{Resource: r, Namespace: r.Namespace, Labels: labels.Set(lbls), PodSpec: spec, Annotations: ann})
+	}
+	for _, r := range s.byKind[KindPod] {
+		if p, ok := r.Spec.(*corev1.Pod); ok {
+			add(r, p.Labels, p.Annotations, &p.Spec)
+		}
+	}
+	for _, kind := range []string{KindDeployment, KindStatefulSet, KindDaemonSet} {
+		for _, r := range s.byKind[kind] {
+			if t := podTemplate(r); t != nil {
+				add(r, t.Labels, t.Annotations, &t.Spec)
+			}
+		}
+	}
+	for _, r := range s.byKind[KindWorkloadEntry] {
+		if we, ok := r.Spec.(*networking.WorkloadEntry); ok {
+			add(r, we.GetLabels(), nil, nil)
+		}
+	}
+}
+
+// podTemplate returns the pod template of a workload controller.
+func podTemplate(r *Resource) *corev1.PodTemplateSpec {
+	switch o := r.Spec.(type) {
+	case *appsv1.Deployment:
+		return &o.Spec.Template
+	case *appsv1.StatefulSet:
+		return &o.Spec.Template
+	case *appsv1.DaemonSet:
+		return &o.Spec.Template
+	}
+	return nil
+}
+
+func (s *Snapshot) addService(svc *Service) {
+	if strings.HasPrefix(svc.Host, "*") {
+		s.wildcards = append(s.wildcards, svc)
+		return
+	}
+	s.services[svc.Host] = append(s.services[svc.Host], svc)
+}
+
+func (s *Snapshot) indexServices() {
+	for _, r := range s.byKind[KindService] {
+		k, ok := r.Spec.(*corev1.Service)
+		if !ok {
+			continue
+		}
+		svc := &Service{Host: s.FQDN(r.Name, r.Namespace), Namespace: r.Namespace, Selector: k.Spec.Selector, Resource: r}
+		svc.ExportTo = normalizeExportTo(splitList(r.Annotations["networking.istio.io/exportTo"]), r.Namespace)
+		for _, p := range k.Spec.Ports {
+			svc.Ports = append(svc.Ports, ServicePort{Number: uint32(p.Port), Name: p.Name, Protocol: string(p.Protocol), TargetPort: p.TargetPort.String()})
+		}
+		s.addService(svc)
+	}
+	for _, r := range s.byKind[KindServiceEntry] {
+		se, ok := r.Spec.(*networking.ServiceEntry)
+		if !ok {
+			continue
+		}
+		var ports []ServicePort
+		for _, p := range se.GetPorts() {
+			ports = append(ports, ServicePort{Number: p.GetNumber(), Name: p.GetName(), Protocol: p.GetProtocol(), TargetPort: itoa(int(p.GetTargetPort()))})
+		}
+		exp := normalizeExportTo(se.GetExportTo(), r.Namespace)
+		for _, h := range se.GetHosts() {
+			s.addService(&Service{Host: s.FQDN(h, r.Namespace), Namespace: r.Namespace, ExportTo: exp, Ports: ports, Selector: se.GetWorkloadSelector().GetLabels(), Resource: r})
+		}
+	}
+}
+
+func (s *Snapshot) indexDestinationRules() {
+	for _, r := range s.byKind[KindDestinationRule] {
+		dr, ok := r.Spec.(*networking.DestinationRule)
+		if !ok || dr.GetHost() == "" {
+			continue
+		}
+		h := s.FQDN(dr.GetHost(), r.Namespace)
+		if strings.HasPrefix(h, "*") {
+			s.drWildcard = append(s.drWildcard, r)
+			continue
+		}
+		s.drByHost[h] = append(s.drByHost[h], r)
+	}
+}
+
+// LookupService resolves a destination host as written in a resource of
+// namespace ns: short names complete in ns, exportTo is honoured (the
+// service must be visible from one of the namespaces in from), and
+// wildcard ServiceEntry hosts match. A wildcard host matches any visible
+// service it covers.
+func (s *Snapshot) LookupService(host, ns string, from []string) *Service {
+	fq := s.FQDN(host, ns)
+	if len(from) == 0 {
+		from = []string{ns}
+	}
+	ok := func(svc *Service) bool {
+		for _, f := range from {
+			if f == "*" || svc.VisibleFrom(f) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, svc := range s.services[fq] {
+		if ok(svc) {
+			return svc
+		}
+	}
+	for _, svc := range s.wildcards {
+		if ok(svc) && HostMatches(svc.Host, fq) {
+			return svc
+		}
+	}
+	if strings.HasPrefix(fq, "*") {
+		hosts := make([]string, 0, len(s.services))
+		for h := range s.services {
+			hosts = append(hosts, h)
+		}
+		sort.Strings(hosts)
+		for _, h := range hosts {
+			if !HostMatches(fq, h) {
+				continue
+			}
+			for _, svc := range s.services[h] {
+				if ok(svc) {
+					return svc
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// DestinationRulesFor returns the DestinationRules visible from namespace
+// ns whose host covers fqdn.
+func (s *Snapshot) DestinationRulesFor(fqdn, ns string) []*Resource {
+	var out []*Resource
+	for _, r := range s.drByHost[fqdn] {
+		if visible(normalizeExportTo(specOf[*networking.DestinationRule](r).GetExportTo(), r.Namespace), ns) {
+			out = append(out, r)
+		}
+	}
+	for _, r := range s.drWildcard {
+		dr := specOf[*networking.DestinationRule](r)
+		if HostMatches(s.FQDN(dr.GetHost(), r.Namespace), fqdn) && visible(normalizeExportTo(dr.GetExportTo(), r.Namespace), ns) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// normalizeExportTo resolves "." to the resource's namespace; empty means
+// every namespace.
+func normalizeExportTo(exp []string, ns string) []string {
+	if len(exp) == 0 {
+		return []string{"*"}
+	}
+	out := make([]string, 0, len(exp))
+	for _, e := range exp {
+		e = strings.TrimSpace(e)
+		if e == "." {
+			e = ns
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func visible(exportTo []string, ns string) bool {
+	for _, e := range exportTo {
+		if e == "*" || e == ns {
+			return true
+		}
+	}
+	return false
+}
+
+func splitList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// HostMatches reports whether two hosts overlap, either being a wildcard
+// ("*", "*.example.com").
+func HostMatches(a, b string) bool {
+	if a == b || a == "*" || b == "*" {
+		return true
+	}
+	aw, bw := strings.HasPrefix(a, "*"), strings.HasPrefix(b, "*")
+	switch {
+	case aw && bw:
+		as, bs := a[1:], b[1:]
+		return strings.HasSuffix(as, bs) || strings.HasSuffix(bs, as)
+	case aw:
+		return strings.HasSuffix(b, a[1:])
+	case bw:
+		return strings.HasSuffix(a, b[1:])
+	}
+	return false
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
