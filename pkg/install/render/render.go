@@ -66,6 +66,14 @@ func (m *Merged) InstallName() string {
 	return name
 }
 
+// baseInstallName is the install name without the revision suffix.
+func (m *Merged) baseInstallName() string {
+	if n := m.IOP.Metadata.Name; n != "" {
+		return n
+	}
+	return DefaultInstallName
+}
+
 // Namespace is the control plane namespace.
 func (m *Merged) Namespace() string {
 	s := m.IOP.Spec
@@ -134,12 +142,14 @@ func (m *Merged) stamp(u *unstructured.Unstructured, component string) {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	rev := m.IOP.Spec.Revision
-	if rev == "" {
-		rev = manifest.DefaultRevision
+	rev, name := m.IOP.Spec.Revision, m.InstallName()
+	if rev == "" || component == manifest.Base {
+		// The CRDs and cluster-wide base objects are shared by every
+		// revision: a canary renders them exactly as the default does.
+		rev, name = manifest.DefaultRevision, m.baseInstallName()
 	}
 	labels[manifest.LabelManagedBy] = manifest.ManagedByValue
-	labels[manifest.LabelInstall] = m.InstallName()
+	labels[manifest.LabelInstall] = name
 	labels[manifest.LabelComponent] = component
 	labels[manifest.LabelRevision] = rev
 	u.SetLabels(labels)
@@ -207,8 +217,12 @@ func (m *Merged) jobs() ([]job, error) {
 	var jobs []job
 
 	if comps.Base.IsEnabled() && hasChart("base") {
+		// Base is shared by every revision, so it renders as the default one.
+		vals := iop.DeepCopy(values)
+		vals["revision"] = ""
+		vals["ownerName"] = m.baseInstallName()
 		jobs = append(jobs, job{component: manifest.Base, chart: "base",
-			release: helmrender.Release{Name: "base", Namespace: ns}, values: iop.DeepCopy(values)})
+			release: helmrender.Release{Name: "base", Namespace: ns}, values: vals})
 	}
 	if comps.Pilot.IsEnabled() {
 		vals := iop.DeepCopy(values)
