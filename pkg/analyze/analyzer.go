@@ -107,7 +107,7 @@ func (c *Context) Report(r *Resource, t *MessageType, field string, args ...any)
 // ReportLevel is Report with a level other than the type's default.
 func (c *Context) ReportLevel(r *Resource, t *MessageType, lvl Level, field string, args ...any) *Message {
 	m := Message{Type: t, Level: lvl, Text: fmt.Sprintf(t.Template, args...), Resource: r.Ref(), File: r.File, Line: r.Line, Field: field, docLine: r.Line}
-	if r.Raw != nil && field != "" {
+	if r.Raw != nil {
 		if l, col, ok := FieldPosition(r.Raw, field); ok {
 			m.Line, m.Column = r.Line+l-1, col
 		}

@@ -1,0 +1,345 @@
+// Package analyze implements `meshctl analyze`.
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	meshconfig "istio.io/api/mesh/v1alpha1"
+
+	"github.com/meshctl/meshctl/internal/cmdutil"
+	"github.com/meshctl/meshctl/pkg/analyze"
+	meshversion "github.com/meshctl/meshctl/pkg/version"
+)
+
+// Options are what one run of `meshctl analyze` needs.
+type Options struct {
+	Files            []string
+	UseKube          bool
+	AllNamespaces    bool
+	ListAnalyzers    bool
+	Analyzers        []string
+	Output           string
+	FailureThreshold string
+	OutputThreshold  string
+	Suppress         []string
+	WriteBaseline    string
+	Baseline         string
+	ClusterDomain    string
+	Timeout          time.Duration
+	MeshConfigFile   string
+
+	failLevel, outLevel analyze.Level
+	suppressions        []analyze.Suppression
+	selected            []analyze.Analyzer
+
+	f *cmdutil.Factory
+}
+
+// NewCmd builds `meshctl analyze`.
+func NewCmd(f *cmdutil.Factory) *cobra.Command { return newCmd(f, nil) }
+
+func newCmd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	o := &Options{f: f}
+	cmd := &cobra.Command{
+		Use:   "analyze [FILE|DIR|-]...",
+		Short: "Find mistakes in Istio configuration, in files or on a live cluster",
+		Long: `Analyze Istio configuration and report problems with Istio's message codes
+(IST0101, ...). With file or directory arguments ("-" reads stdin) the
+analysis is offline and reads no kubeconfig; --use-kube adds the cluster's
+resources under the files (files win). With no arguments it analyzes the
+live cluster: the current namespace, -n NAMESPACE, or -A for all.
+
+The exit code is 79 when a finding reaches --failure-threshold (default
+Error), whatever the output format. Suppress findings with --suppress
+'CODE=Kind namespace/name' (wildcards allowed), with the annotation
+galley.istio.io/analyze-suppress on a resource, or accept today's findings
+with --write-baseline FILE and fail later only on new ones with --baseline FILE.`,
+		Example: `  meshctl analyze samples/helloworld/
+  kustomize build overlays/prod | meshctl analyze -
+  meshctl analyze -n bookinfo
+  meshctl analyze -A -o sarif > analysis.sarif
+  meshctl analyze --suppress 'IST0102=Namespace *' config/`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&o.UseKube, "use-kube", false, "With file arguments, also read the live cluster's resources (files win)")
+	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Analyze every namespace of the live cluster")
+	fl.BoolVarP(&o.ListAnalyzers, "list-analyzers", "L", false, "List the analyzers and the codes they report, then exit")
+	fl.StringSliceVar(&o.Analyzers, "analyzer", nil, "Run only these analyzers (names, groups such as 'virtualservice', or globs; repeatable)")
+	fl.StringVarP(&o.Output, "output", "o", analyze.FormatLog, "Output format: one of "+strings.Join(analyze.Formats, "|"))
+	fl.StringVar(&o.FailureThreshold, "failure-threshold", "Error", "Exit with code 79 when a finding is at or above this level: Info, Warning or Error")
+	fl.StringVar(&o.OutputThreshold, "output-threshold", "Info", "Print findings at or above this level: Info, Warning or Error")
+	fl.StringArrayVarP(&o.Suppress, "suppress", "S", nil, "Hide findings: 'CODE=Kind namespace/name', wildcards allowed (repeatable)")
+	fl.StringVar(&o.WriteBaseline, "write-baseline", "", "Write the current findings to FILE as the accepted baseline and exit 0")
+	fl.StringVar(&o.Baseline, "baseline", "", "Report only findings that are not in the baseline FILE")
+	fl.StringVar(&o.ClusterDomain, "cluster-domain", "", "Cluster DNS domain for completing short host names (default: the injector config's, else cluster.local)")
+	fl.DurationVar(&o.Timeout, "timeout", 30*time.Second, "Give up reading the live cluster after this long")
+	fl.StringVar(&o.MeshConfigFile, "meshConfigFile", "", "Mesh config file (a MeshConfig or the istio ConfigMap) instead of the cluster's")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(analyze.Formats, cobra.ShellCompDirectiveNoFileComp))
+	levels := []string{"Info", "Warning", "Error"}
+	_ = cmd.RegisterFlagCompletionFunc("failure-threshold", cobra.FixedCompletions(levels, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output-threshold", cobra.FixedCompletions(levels, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("analyzer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var names []string
+		for _, a := range analyze.All() {
+			names = append(names, a.Name())
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	ok := false
+	for _, f := range analyze.Formats {
+		if o.Output == f {
+			ok = true
+		}
+	}
+	if !ok {
+		return cmdutil.UsageErrorf("--output must be one of %s, not %q", strings.Join(analyze.Formats, ", "), o.Output)
+	}
+	var err error
+	if o.failLevel, err = analyze.ParseLevel(o.FailureThreshold); err != nil {
+		return cmdutil.UsageErrorf("--failure-threshold: %v", err)
+	}
+	if o.outLevel, err = analyze.ParseLevel(o.OutputThreshold); err != nil {
+		return cmdutil.UsageErrorf("--output-threshold: %v", err)
+	}
+	o.suppressions = nil
+	for _, s := range o.Suppress {
+		sp, err := analyze.ParseSuppression(s)
+		if err != nil {
+			return cmdutil.UsageErrorf("--suppress: %v", err)
+		}
+		o.suppressions = append(o.suppressions, sp)
+	}
+	if o.selected, err = analyze.Select(o.Analyzers); err != nil {
+		return cmdutil.UsageErrorf("--analyzer: %v", err)
+	}
+	if o.UseKube && len(o.Files) == 0 {
+		return cmdutil.UsageErrorf("--use-kube adds the cluster to file arguments; with no files the cluster is analyzed anyway")
+	}
+	if o.AllNamespaces && len(o.Files) > 0 && !o.UseKube {
+		return cmdutil.UsageErrorf("-A applies to the live cluster: add --use-kube or drop the file arguments")
+	}
+	if o.Timeout <= 0 {
+		return cmdutil.UsageErrorf("--timeout must be positive")
+	}
+	if o.WriteBaseline != "" && o.Baseline != "" && o.WriteBaseline == o.Baseline {
+		return cmdutil.UsageErrorf("--write-baseline and --baseline name the same file")
+	}
+	return nil
+}
+
+func (o *Options) live() bool { return len(o.Files) == 0 || o.UseKube }
+
+// Run analyzes and prints.
+func (o *Options) Run(ctx context.Context) error {
+	if o.ListAnalyzers {
+		return listAnalyzers(o.f.Out, o.selected)
+	}
+	var mesh *meshconfig.MeshConfig
+	if o.MeshConfigFile != "" {
+		b, err := os.ReadFile(o.MeshConfigFile)
+		if err != nil {
+			return fmt.Errorf("reading mesh config: %w", err)
+		}
+		if mesh, err = analyze.ParseMeshConfig(b); err != nil {
+			return fmt.Errorf("%s: %w", o.MeshConfigFile, err)
+		}
+	}
+
+	// The namespace: offline runs never read a kubeconfig for it.
+	ns := o.f.ExplicitNamespace()
+	if o.live() && ns == "" && !o.AllNamespaces {
+		n, _, err := o.f.Namespace()
+		if err != nil {
+			return fmt.Errorf("finding the current namespace: %w", err)
+		}
+		ns = n
+	}
+	if ns == "" {
+		ns = "default"
+	}
+
+	var resources []*analyze.Resource
+	scope := ""
+	if len(o.Files) > 0 {
+		in, err := analyze.ReadFiles(o.Files, o.f.In, ns)
+		if err != nil {
+			return err
+		}
+		resources = append(resources, in.Resources...)
+		o.reportSkipped(in.Skipped)
+		scope = fmt.Sprintf("%d resources from %d documents", len(in.Resources), in.Documents)
+	}
+	if o.live() {
+		client, err := o.f.Kube()
+		if err != nil {
+			return err
+		}
+		rctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+		kopts := analyze.KubeOptions{Kinds: analyze.Inputs(o.selected), IstioNamespace: o.f.IstioNamespace()}
+		where := "all namespaces"
+		if !o.AllNamespaces {
+			kopts.Namespace = ns
+			where = "namespace " + ns
+		}
+		in, err := analyze.ReadCluster(rctx, client, kopts)
+		if err != nil {
+			return err
+		}
+		for _, w := range in.Warnings {
+			fmt.Fprintf(o.f.ErrOut, "Warning: %s\n", w)
+		}
+		if o.f.Verbosity() > 0 {
+			for _, k := range in.NotServed {
+				fmt.Fprintf(o.f.ErrOut, "not served by the cluster (no CRD): %s\n", k)
+			}
+		}
+		resources = append(resources, in.Resources...)
+		if scope != "" {
+			scope += " and " + where
+		} else {
+			scope = where
+		}
+	}
+
+	snap := analyze.NewSnapshot(resources, analyze.SnapshotOptions{
+		ClusterDomain: o.ClusterDomain, IstioNamespace: o.f.IstioNamespace(), MeshConfig: mesh, Live: o.live(),
+	})
+	for _, d := range snap.Duplicates() {
+		fmt.Fprintf(o.f.ErrOut, "Warning: %s is defined twice (%s and %s); the later one is analyzed\n", d.Ref, d.First, d.Later)
+	}
+	runOpts := analyze.RunOptions{}
+	if len(o.Files) == 0 && !o.AllNamespaces {
+		runOpts.Namespace = ns
+	}
+	msgs := analyze.Run(snap, o.selected, runOpts)
+	msgs, nSuppressed := analyze.Suppress(msgs, o.suppressions)
+
+	if o.WriteBaseline != "" {
+		if err := writeBaseline(o.WriteBaseline, msgs); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.f.ErrOut, "Wrote %d findings to baseline %s\n", len(msgs), o.WriteBaseline)
+		return nil
+	}
+	nKnown := 0
+	if o.Baseline != "" {
+		b, err := readBaseline(o.Baseline)
+		if err != nil {
+			return err
+		}
+		msgs, nKnown = b.Filter(msgs)
+	}
+
+	var shown []analyze.Message
+	failed := false
+	for _, m := range msgs {
+		if m.Level >= o.outLevel {
+			shown = append(shown, m)
+		}
+		if m.Level >= o.failLevel {
+			failed = true
+		}
+	}
+	var rules []*analyze.MessageType
+	for _, a := range o.selected {
+		rules = append(rules, a.Codes()...)
+	}
+	if len(shown) > 0 || o.Output != analyze.FormatLog {
+		err := analyze.Write(o.f.Out, o.Output, shown, analyze.FormatOptions{
+			Color:       cmdutil.ColorAllowed(o.f.Term.StdoutTTY),
+			ToolVersion: meshversion.Get().Version,
+			Rules:       rules,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if nSuppressed > 0 || nKnown > 0 {
+		fmt.Fprintf(o.f.ErrOut, "%d findings suppressed, %d already in the baseline\n", nSuppressed, nKnown)
+	}
+	if len(shown) == 0 {
+		if len(msgs) == 0 {
+			fmt.Fprintf(o.f.ErrOut, "No issues found when analyzing %s.\n", scope)
+		} else {
+			fmt.Fprintf(o.f.ErrOut, "No issues at or above %s when analyzing %s (%d below).\n", o.outLevel, scope, len(msgs))
+		}
+	}
+	if failed {
+		return &cmdutil.ThresholdError{}
+	}
+	return nil
+}
+
+func (o *Options) reportSkipped(sk []analyze.Skipped) {
+	if len(sk) == 0 {
+		return
+	}
+	if o.f.Verbosity() > 0 {
+		for _, s := range sk {
+			fmt.Fprintf(o.f.ErrOut, "skipped %s\n", s)
+		}
+		return
+	}
+	fmt.Fprintf(o.f.ErrOut, "Skipped %d objects of kinds that are not analyzed (-v 1 lists them)\n", len(sk))
+}
+
+func listAnalyzers(w io.Writer, as []analyze.Analyzer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tCODES\tDESCRIPTION")
+	for _, a := range as {
+		var codes []string
+		for _, t := range a.Codes() {
+			codes = append(codes, t.Code)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name(), strings.Join(codes, ","), a.Description())
+	}
+	return tw.Flush()
+}
+
+func writeBaseline(path string, ms []analyze.Message) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing baseline: %w", err)
+	}
+	if err := analyze.NewBaseline(ms).Write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing baseline %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func readBaseline(path string) (analyze.Baseline, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return analyze.Baseline{}, err
+	}
+	defer f.Close()
+	b, err := analyze.ReadBaseline(f)
+	if err != nil {
+		return analyze.Baseline{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
