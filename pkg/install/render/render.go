@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/charts"
 	"github.com/meshctl/meshctl/pkg/install/helmrender"
@@ -162,8 +161,8 @@ func parseObjects(d helmrender.Document) ([]*unstructured.Unstructured, error) {
 		if len(bytes.TrimSpace(part)) == 0 {
 			continue
 		}
-		var obj map[string]any
-		if err := yaml.Unmarshal(part, &obj); err != nil {
+		obj, err := decodeYAML(part)
+		if err != nil {
 			return nil, fmt.Errorf("%s (document %d): %w", d.Template, i+1, err)
 		}
 		if len(obj) == 0 {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/meshctl/meshctl/pkg/install/manifest"
 )
 
@@ -15,7 +13,7 @@ import (
 func Write(w io.Writer, objs []manifest.Object) error {
 	bw := bufio.NewWriter(w)
 	for _, o := range objs {
-		b, err := yaml.Marshal(o.Object.Object)
+		b, err := encodeYAML(o.Object.Object)
 		if err != nil {
 			return fmt.Errorf("writing %s %s: %w", o.Object.GetKind(), o.Object.GetName(), err)
 		}

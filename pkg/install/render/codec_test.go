@@ -1,0 +1,98 @@
+package render
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// decodeYAML and encodeYAML agree with sigs.k8s.io/yaml on every rendered
+// document of the golden files.
+func TestCodecMatchesSigsYAML(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/profile-demo.golden.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, doc := range splitDocuments(string(data)) {
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		n++
+		got, err := decodeYAML(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want map[string]any
+		if err := yaml.Unmarshal(doc, &want); err != nil {
+			t.Fatal(err)
+		}
+		gb, _ := yaml.Marshal(got)
+		wb, _ := yaml.Marshal(want)
+		if !bytes.Equal(gb, wb) {
+			t.Fatalf("document %d decodes differently", n)
+		}
+		enc, err := encodeYAML(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(enc, wb) {
+			t.Fatalf("document %d encodes differently:\n%s\nwant:\n%s", n, enc, wb)
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d documents", n)
+	}
+}
+
+func TestDecodeYAMLTypes(t *testing.T) {
+	t.Parallel()
+	got, err := decodeYAML([]byte("a: 1\nb: 1.5\nc: true\nd: null\n1: x\ne: [2]\nf: {g: 18446744073709551615}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"a": int64(1), "b": 1.5, "c": true, "d": nil, "1": "x", "e": []any{int64(2)}, "f": map[string]any{"g": float64(18446744073709551615)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v\nwant %#v", got, want)
+	}
+	if _, err := decodeYAML([]byte("- a\n")); err == nil {
+		t.Error("a list document must be an error")
+	}
+}
+
+func benchDocs(b *testing.B) [][]byte {
+	data, err := os.ReadFile("testdata/profile-demo.golden.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return splitDocuments(string(data))
+}
+
+func BenchmarkDecodeDemo(b *testing.B) {
+	docs := benchDocs(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range docs {
+			if _, err := decodeYAML(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkDecodeDemoSigs(b *testing.B) {
+	docs := benchDocs(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range docs {
+			var m map[string]any
+			if err := yaml.Unmarshal(d, &m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
