@@ -60,3 +60,13 @@ defaultConfig:
       address: {{ .Values.global.tracer.zipkin.address | default (printf "zipkin.%s:9411" .Values.global.istioNamespace) }}
   {{- end }}
 {{- end }}
+
+{{/* indentLines indents the non-empty lines of a text by n spaces and
+     leaves empty lines empty, so that the ConfigMap data stays a YAML
+     block scalar (trailing blanks would force a quoted string). Arguments:
+     (list n text). */}}
+{{- define "istiod.indentLines" -}}
+{{- $pad := repeat (index . 0) " " -}}
+{{- $text := regexReplaceAll "(?m)[ \\t]+$" (index . 1 | trim) "" -}}
+{{- regexReplaceAll "(?m)^(.+)$" $text (printf "%s${1}" $pad) -}}
+{{- end }}

@@ -2,7 +2,9 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/charts"
 	"github.com/meshctl/meshctl/pkg/install/manifest"
 	"github.com/meshctl/meshctl/pkg/version"
 	"github.com/meshctl/meshctl/profiles"
@@ -75,11 +80,47 @@ func renderBytes(t *testing.T, o Options) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hideInjectionTemplate(t, m)
 	var buf bytes.Buffer
 	if err := Write(&buf, m.Objects); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// templateMarker stands for the sidecar injection template in the golden
+// files: the template is maintained on its own, and the golden files check
+// how it is embedded, not its text.
+const templateMarker = "    <charts/istiod/files/injection-template.yaml>"
+
+// hideInjectionTemplate replaces the injection template file's text in the
+// injector ConfigMap by templateMarker, and fails when the ConfigMap does
+// not embed the file verbatim (non-empty lines indented under "sidecar: |").
+func hideInjectionTemplate(t *testing.T, m *manifest.Manifest) {
+	t.Helper()
+	raw, err := fs.ReadFile(charts.FS, "istiod/files/injection-template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	for i, l := range lines {
+		if l = strings.TrimRight(l, " \t"); l != "" {
+			l = "    " + l
+		}
+		lines[i] = l
+	}
+	indented := strings.Join(lines, "\n")
+	for _, o := range m.Objects {
+		if o.Object.GetKind() != "ConfigMap" || !strings.HasPrefix(o.Object.GetName(), "istio-sidecar-injector") {
+			continue
+		}
+		data := o.Object.Object["data"].(map[string]any)
+		config := data["config"].(string)
+		if !strings.Contains(config, "sidecar: |\n"+indented+"\n") && !strings.HasSuffix(config, "sidecar: |\n"+indented) {
+			t.Fatalf("%s does not embed the injection template verbatim", o.Object.GetName())
+		}
+		data["config"] = strings.Replace(config, indented, templateMarker, 1)
+	}
 }
 
 func TestGolden(t *testing.T) {
@@ -423,3 +464,74 @@ func TestSplitDocuments(t *testing.T) {
 		t.Errorf("got %q, want %q", s, want)
 	}
 }
+
+// The injector ConfigMap is in Istio's format, so that its data can be fed
+// to kube-inject (--injectConfigFile, --valuesFile) and to istiod.
+func TestInjectorConfigMapFormat(t *testing.T) {
+	t.Parallel()
+	m, err := Render(Options{Sets: []string{"values.sidecarInjectorWebhook.neverInjectSelector[0].matchLabels.skip=yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := find(t, m, "ConfigMap", "istio-sidecar-injector")
+	data := cm["data"].(map[string]any)
+	var config struct {
+		Policy               string            `json:"policy"`
+		AlwaysInjectSelector []map[string]any  `json:"alwaysInjectSelector"`
+		NeverInjectSelector  []map[string]any  `json:"neverInjectSelector"`
+		InjectedAnnotations  map[string]string `json:"injectedAnnotations"`
+		DefaultTemplates     []string          `json:"defaultTemplates"`
+		Templates            map[string]string `json:"templates"`
+	}
+	if err := yamlUnmarshalStrict([]byte(data["config"].(string)), &config); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	raw, err := fs.ReadFile(charts.FS, "istiod/files/injection-template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if config.Policy != "enabled" || !reflect.DeepEqual(config.DefaultTemplates, []string{"sidecar"}) {
+		t.Errorf("policy %q, default templates %q", config.Policy, config.DefaultTemplates)
+	}
+	if len(config.NeverInjectSelector) != 1 {
+		t.Errorf("neverInjectSelector = %v", config.NeverInjectSelector)
+	}
+	if strings.TrimSpace(config.Templates["sidecar"]) != trimLines(string(raw)) {
+		t.Error("templates.sidecar is not the injection template file")
+	}
+	var values struct {
+		Global struct {
+			Hub   string `json:"hub"`
+			Tag   string `json:"tag"`
+			Proxy struct {
+				Image string `json:"image"`
+			} `json:"proxy"`
+			ProxyInit struct {
+				Image string `json:"image"`
+			} `json:"proxy_init"`
+		} `json:"global"`
+		Pilot struct {
+			CNI struct {
+				Enabled bool `json:"enabled"`
+			} `json:"cni"`
+		} `json:"pilot"`
+		Revision string `json:"revision"`
+	}
+	if err := json.Unmarshal([]byte(data["values"].(string)), &values); err != nil {
+		t.Fatalf("values: %v", err)
+	}
+	g := values.Global
+	if g.Hub != "docker.io/istio" || g.Tag != version.Istio() || g.Proxy.Image != "proxyv2" || g.ProxyInit.Image != "proxyv2" {
+		t.Errorf("values.global = %+v", g)
+	}
+}
+
+func trimLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func yamlUnmarshalStrict(b []byte, v any) error { return sigsyaml.UnmarshalStrict(b, v) }
