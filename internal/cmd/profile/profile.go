@@ -75,7 +75,7 @@ func newDumpCmd(f *cmdutil.Factory, runF func(*DumpOptions) error) *cobra.Comman
 		Short: "Print a profile merged over default, with any overrides",
 		Long: `Print the IstioOperator that a profile (default when none is named) amounts
 to, merged over the default profile and with -f and --set applied, as istioctl
-would. --config-path prints only the part at that path (--set syntax, relative
+would, with the charts' default values filled in under spec.values. --config-path prints only the part at that path (--set syntax, relative
 to spec, e.g. components.pilot or values.global.proxy). -o flags prints the
 same as --set flags.`,
 		Example: `  meshctl profile dump demo
@@ -124,10 +124,14 @@ func (o *DumpOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	var v any = m.Doc
+	doc, err := m.WithChartDefaults()
+	if err != nil {
+		return err
+	}
+	var v any = doc
 	prefix := ""
 	if o.ConfigPath != "" {
-		if v, err = iop.Get(m.Doc, o.ConfigPath); err != nil {
+		if v, err = iop.Get(doc, o.ConfigPath); err != nil {
 			return fmt.Errorf("--config-path: %w", err)
 		}
 		prefix = strings.TrimPrefix(o.ConfigPath, "spec.")

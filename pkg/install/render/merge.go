@@ -236,3 +236,36 @@ func validateRevision(rev string) error {
 	}
 	return nil
 }
+
+// WithChartDefaults returns the merged document with the charts' default
+// values filled in under spec.values, where the inputs did not set them:
+// the effective values, as `profile dump` shows them.
+func (m *Merged) WithChartDefaults() (map[string]any, error) {
+	istiod, err := chartValues("istiod")
+	if err != nil {
+		return nil, err
+	}
+	defaults := iop.DeepCopy(istiod)
+	for _, k := range []string{"meshConfig", "revision", "ownerName"} {
+		delete(defaults, k)
+	}
+	gw, err := chartValues("gateway")
+	if err != nil {
+		return nil, err
+	}
+	gwDefaults, _ := gw["gateway"].(map[string]any)
+	gateways := mapAt(defaults, "gateways")
+	if spec, ok := m.Doc["spec"].(map[string]any); ok {
+		if vals, ok := spec["values"].(map[string]any); ok {
+			if set, ok := vals["gateways"].(map[string]any); ok {
+				for name, v := range set {
+					if _, isMap := v.(map[string]any); isMap && name != "securityContext" && name != "seccompProfile" {
+						gateways[name] = iop.DeepCopy(gwDefaults)
+					}
+				}
+			}
+		}
+	}
+	base := map[string]any{"spec": map[string]any{"values": defaults}}
+	return iop.Merge(base, m.Doc), nil
+}
