@@ -1,4 +1,4 @@
-package render
+package integration
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/meshctl/meshctl/internal/testcluster"
 	"github.com/meshctl/meshctl/pkg/install/manifest"
+	"github.com/meshctl/meshctl/pkg/install/render"
 	"github.com/meshctl/meshctl/pkg/kube"
 )
 
@@ -41,16 +42,16 @@ func TestRenderedObjectsAreAccepted(t *testing.T) {
 
 	cases := []struct {
 		name string
-		o    Options
+		o    render.Options
 	}{
-		{"default", Options{}},
-		{"demo", Options{Sets: []string{"profile=demo"}}},
-		{"minimal", Options{Sets: []string{"profile=minimal"}}},
-		{"canary", Options{Revision: "canary"}},
+		{"default", render.Options{}},
+		{"demo", render.Options{Sets: []string{"profile=demo"}}},
+		{"minimal", render.Options{Sets: []string{"profile=minimal"}}},
+		{"canary", render.Options{Revision: "canary"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Render(tc.o)
+			m, err := render.Render(tc.o)
 			if err != nil {
 				t.Fatal(err)
 			}
