@@ -268,6 +268,13 @@ func WriteChanges(w io.Writer, cs []Change, indent string) {
 		case !c.InB:
 			fmt.Fprintf(w, "%s- %s: %s\n", indent, c.Path, show(c.A))
 		default:
+			sa, okA := c.A.(string)
+			sb, okB := c.B.(string)
+			if okA && okB && (strings.Contains(sa, "\n") || strings.Contains(sb, "\n")) {
+				fmt.Fprintf(w, "%s~ %s:\n", indent, c.Path)
+				writeLineDiff(w, sa, sb, indent+"    ")
+				continue
+			}
 			fmt.Fprintf(w, "%s~ %s: %s -> %s\n", indent, c.Path, show(c.A), show(c.B))
 		}
 	}
@@ -299,3 +306,51 @@ func show(v any) string {
 	}
 	return s
 }
+
+// writeLineDiff prints the lines that differ between two multi-line
+// strings (embedded config files), "-" for a and "+" for b, from their
+// longest common subsequence. Inputs beyond maxLineDiff lines fall back to
+// printing both sides whole.
+func writeLineDiff(w io.Writer, a, b, indent string) {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	if len(la)*len(lb) > maxLineDiff*maxLineDiff {
+		for _, l := range la {
+			fmt.Fprintf(w, "%s- %s\n", indent, l)
+		}
+		for _, l := range lb {
+			fmt.Fprintf(w, "%s+ %s\n", indent, l)
+		}
+		return
+	}
+	// lcs[i][j] is the LCS length of la[i:] and lb[j:].
+	lcs := make([][]int, len(la)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(lb)+1)
+	}
+	for i := len(la) - 1; i >= 0; i-- {
+		for j := len(lb) - 1; j >= 0; j-- {
+			if la[i] == lb[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < len(la) || j < len(lb) {
+		switch {
+		case i < len(la) && j < len(lb) && la[i] == lb[j]:
+			i++
+			j++
+		case i < len(la) && (j == len(lb) || lcs[i+1][j] >= lcs[i][j+1]):
+			fmt.Fprintf(w, "%s- %s\n", indent, la[i])
+			i++
+		default:
+			fmt.Fprintf(w, "%s+ %s\n", indent, lb[j])
+			j++
+		}
+	}
+}
+
+// maxLineDiff bounds the line diff's quadratic table.
+const maxLineDiff = 5000

@@ -21,6 +21,8 @@ func TestValues(t *testing.T) {
 			map[string]any{"l": []any{map[string]any{"name": "q"}, map[string]any{"name": "p", "v": 2.0}}}, "~ l[name:p].v: 1 -> 2\n"},
 		{"plain lists by index", map[string]any{"l": []any{"a", "b"}}, map[string]any{"l": []any{"a"}}, "- l[1]: \"b\"\n"},
 		{"type change", map[string]any{"a": map[string]any{"x": 1.0}}, map[string]any{"a": "s"}, "~ a: {\"x\":1} -> \"s\"\n"},
+		{"multi-line strings by line", map[string]any{"c": "a: 1\nb: 2\nc: 3"}, map[string]any{"c": "a: 1\nb: 9\nc: 3\nd: 4"},
+			"~ c:\n    - b: 2\n    + b: 9\n    + d: 4\n"},
 		{"dotted keys escaped", map[string]any{"a.b": 1.0}, map[string]any{"a.b": 2.0}, "~ a\\.b: 1 -> 2\n"},
 	}
 	for _, tt := range tests {
