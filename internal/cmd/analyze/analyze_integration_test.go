@@ -1,0 +1,271 @@
+package analyze_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/internal/testcluster"
+	"github.com/meshctl/meshctl/pkg/kube"
+	"github.com/meshctl/meshctl/pkg/yamlstream"
+)
+
+func TestMain(m *testing.M) { testcluster.Main(m) }
+
+// installIstioCRDs creates the Istio CRDs the samples use. The project's
+// generated CRDs are used when they exist; until then, minimal CRDs that
+// keep any spec.
+func installIstioCRDs(t *testing.T, c *kube.Client) {
+	t.Helper()
+	ctx := context.Background()
+	if data, err := os.ReadFile("../../../charts/base/files/crds.gen.yaml"); err == nil {
+		applyStream(t, c, string(data), "")
+	} else {
+		type crd struct {
+			group, kind, plural string
+			versions            []string
+		}
+		net := []string{"v1", "v1beta1", "v1alpha3"}
+		sec := []string{"v1", "v1beta1"}
+		for _, d := range []crd{
+			{"networking.istio.io", "VirtualService", "virtualservices", net},
+			{"networking.istio.io", "DestinationRule", "destinationrules", net},
+			{"networking.istio.io", "Gateway", "gateways", net},
+			{"networking.istio.io", "ServiceEntry", "serviceentries", net},
+			{"networking.istio.io", "Sidecar", "sidecars", net},
+			{"security.istio.io", "AuthorizationPolicy", "authorizationpolicies", sec},
+			{"security.istio.io", "PeerAuthentication", "peerauthentications", sec},
+			{"security.istio.io", "RequestAuthentication", "requestauthentications", sec},
+		} {
+			preserve := true
+			obj := &apiextv1.CustomResourceDefinition{
+				ObjectMeta: metav1.ObjectMeta{Name: d.plural + "." + d.group},
+				Spec: apiextv1.CustomResourceDefinitionSpec{
+					Group: d.group, Scope: apiextv1.NamespaceScoped,
+					Names: apiextv1.CustomResourceDefinitionNames{Kind: d.kind, ListKind: d.kind + "List", Plural: d.plural, Singular: strings.ToLower(d.kind)},
+				},
+			}
+			for i, v := range d.versions {
+				obj.Spec.Versions = append(obj.Spec.Versions, apiextv1.CustomResourceDefinitionVersion{
+					Name: v, Served: true, Storage: i == 0,
+					Schema: &apiextv1.CustomResourceValidation{OpenAPIV3Schema: &apiextv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: &preserve}},
+				})
+			}
+			_, err := c.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, obj, metav1.CreateOptions{})
+			if err != nil && !apierrors.IsAlreadyExists(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		list, err := c.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready := 0
+		for _, crd := range list.Items {
+			for _, cond := range crd.Status.Conditions {
+				if cond.Type == apiextv1.Established && cond.Status == apiextv1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		if ready == len(list.Items) && ready > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CRDs not established: %d of %d", ready, len(list.Items))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c.Mapper.Reset()
+}
+
+// applyStream creates every object of a YAML stream, namespaces first.
+func applyStream(t *testing.T, c *kube.Client, src, source string) {
+	t.Helper()
+	var objs []*unstructured.Unstructured
+	err := yamlstream.Read(source, strings.NewReader(src), func(d yamlstream.Document) error {
+		if d.IsEmpty() {
+			return nil
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(d.Raw, &m); err != nil {
+			return err
+		}
+		if m != nil {
+			objs = append(objs, &unstructured.Unstructured{Object: m})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.SliceStable(objs, func(i, j int) bool { return objs[i].GetKind() == "Namespace" && objs[j].GetKind() != "Namespace" })
+	ctx := context.Background()
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatalf("%s: %v", gvk, err)
+		}
+		ri := c.Dynamic.Resource(m.Resource)
+		if m.Scope.Name() == "namespace" {
+			ns := o.GetNamespace()
+			if ns == "" {
+				ns = "default"
+			}
+			ensureNamespace(t, c, ns)
+			_, err = ri.Namespace(ns).Create(ctx, o, metav1.CreateOptions{})
+		} else {
+			_, err = ri.Create(ctx, o, metav1.CreateOptions{})
+		}
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("creating %s %s: %v", gvk.Kind, o.GetName(), err)
+		}
+	}
+}
+
+func ensureNamespace(t *testing.T, c *kube.Client, ns string) {
+	t.Helper()
+	_, err := c.Kubernetes.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+		_, err = c.Dynamic.Resource(nsGVR).Create(context.Background(), u, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			err = nil
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// finding is a message without its file location, to compare offline and
+// live runs.
+type finding struct {
+	Code, Level, Message string
+	Resource             struct{ Kind, Namespace, Name string }
+}
+
+func findings(t *testing.T, stdout string, keep func(ns string) bool) []string {
+	t.Helper()
+	var fs []finding
+	if err := json.Unmarshal([]byte(stdout), &fs); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	var out []string
+	for _, f := range fs {
+		ns := f.Resource.Namespace
+		if f.Resource.Kind == "Namespace" {
+			ns = f.Resource.Name
+		}
+		if keep(ns) {
+			out = append(out, fmt.Sprintf("%s %s %s %s/%s: %s", f.Level, f.Code, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Message))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestLiveMatchesOffline(t *testing.T) {
+	c := testcluster.Get(t)
+	admin, err := kube.NewClientFromConfig(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	installIstioCRDs(t, admin)
+	for _, sample := range []string{"bookinfo", "security", "egress"} {
+		t.Run(sample, func(t *testing.T) {
+			dir := filepath.Join(samples, sample, "broken")
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nss := map[string]bool{}
+			for _, e := range entries {
+				data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				applyStream(t, admin, string(data), e.Name())
+				for _, l := range strings.Split(string(data), "\n") {
+					if v, ok := strings.CutPrefix(strings.TrimSpace(l), "namespace: "); ok {
+						nss[v] = true
+					}
+				}
+			}
+			keep := func(ns string) bool { return nss[ns] }
+			offOut, offErr, offCode := run(t, "", "analyze", "--kubeconfig", badKubeconfig(t), "-o", "json", dir)
+			liveOut, liveErr, liveCode := run(t, "", "analyze", "--kubeconfig", c.AdminKubeconfig, "-A", "-o", "json")
+			if offCode != 79 || liveCode != 79 {
+				t.Fatalf("exit codes offline %d, live %d\n%s\n%s", offCode, liveCode, offErr, liveErr)
+			}
+			off, live := findings(t, offOut, keep), findings(t, liveOut, keep)
+			if strings.Join(off, "\n") != strings.Join(live, "\n") {
+				t.Fatalf("offline and live differ\n--- offline\n%s\n--- live\n%s", strings.Join(off, "\n"), strings.Join(live, "\n"))
+			}
+			if len(off) < 3 {
+				t.Fatalf("too few findings to compare: %v", off)
+			}
+		})
+	}
+}
+
+func TestLiveNamespaceAndFilesOverCluster(t *testing.T) {
+	c := testcluster.Get(t)
+	admin, err := kube.NewClientFromConfig(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	installIstioCRDs(t, admin)
+	src := "apiVersion: v1\nkind: Namespace\nmetadata: {name: layering}\n---\n" +
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v, namespace: layering}\nspec: {hosts: [a], http: [{route: [{destination: {host: missing}}]}]}\n"
+	applyStream(t, admin, src, "layering.yaml")
+	stdout, _, code := run(t, "", "analyze", "--kubeconfig", c.AdminKubeconfig, "-n", "layering")
+	if code != 79 || !strings.Contains(stdout, `Error [IST0101] (VirtualService layering/v) Referenced host not found: "missing"`) || !strings.Contains(stdout, "Info [IST0102] (Namespace layering)") {
+		t.Fatalf("exit %d:\n%s", code, stdout)
+	}
+	// A file that defines the missing Service and labels the namespace wins
+	// over the cluster's copy.
+	f := writeFile(t, t.TempDir(), "fix.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: layering, labels: {istio-injection: enabled}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: missing, namespace: layering}\nspec: {ports: [{name: http, port: 80}]}\n")
+	stdout, stderr, code := run(t, "", "analyze", "--kubeconfig", c.AdminKubeconfig, "-n", "layering", "--use-kube", f)
+	if code != 0 || stdout != "" {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestLiveForbiddenIsAWarning(t *testing.T) {
+	c := testcluster.Get(t)
+	stdout, stderr, code := run(t, "", "analyze", "--kubeconfig", c.DevKubeconfig, "-n", "default", "--analyzer", "virtualservice.DestinationHostAnalyzer")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		`Warning: cannot list virtualservices.networking.istio.io in namespace default: permission denied: user "developer" cannot list resource "virtualservices" in API group "networking.istio.io" in the namespace "default"`,
+		`Warning: cannot list services in namespace default: permission denied: user "developer" cannot list resource "services"`,
+		"No issues found when analyzing namespace default.",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "secrets") || strings.Contains(stderr, "cannot list configmaps") {
+		t.Errorf("read Secrets or listed ConfigMaps:\n%s", stderr)
+	}
+}
+
+var nsGVR = schemaGVR("", "v1", "namespaces")
