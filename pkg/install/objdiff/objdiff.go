@@ -122,7 +122,7 @@ func named(l []any) map[string]any {
 func equalScalar(a, b any) bool {
 	if fa, ok := number(a); ok {
 		if fb, ok := number(b); ok {
-			return fa == fb
+			return fa == fb || fa != fa && fb != fb // NaN is NaN
 		}
 	}
 	return reflect.DeepEqual(a, b)
