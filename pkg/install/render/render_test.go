@@ -535,3 +535,43 @@ func trimLines(s string) string {
 }
 
 func yamlUnmarshalStrict(b []byte, v any) error { return sigsyaml.UnmarshalStrict(b, v) }
+
+// InjectionData is the data of the ConfigMaps a full render produces.
+func TestInjectionData(t *testing.T) {
+	t.Parallel()
+	for _, o := range []Options{{Sets: []string{"profile=demo"}}, {Revision: "canary"}, {Sets: []string{"profile=empty"}}} {
+		merged, err := Merge(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inj, err := merged.InjectionData()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inj.Revision != merged.IOP.Spec.Revision {
+			t.Errorf("revision %q", inj.Revision)
+		}
+		if merged.Profile == "empty" {
+			if !strings.Contains(inj.Config, "templates:") {
+				t.Error("empty profile: no injection config")
+			}
+			continue
+		}
+		full, err := merged.Render()
+		if err != nil {
+			t.Fatal(err)
+		}
+		suffix := ""
+		if r := merged.IOP.Spec.Revision; r != "" {
+			suffix = "-" + r
+		}
+		injector := find(t, full, "ConfigMap", "istio-sidecar-injector"+suffix)["data"].(map[string]any)
+		mesh := find(t, full, "ConfigMap", "istio"+suffix)["data"].(map[string]any)
+		if inj.Config != injector["config"] || inj.Values != injector["values"] || inj.Mesh != mesh["mesh"] {
+			t.Errorf("%v: injection data differs from the rendered ConfigMaps", o)
+		}
+		if merged.Profile == "demo" && !strings.Contains(inj.Mesh, "accessLogFile: /dev/stdout") {
+			t.Error("demo mesh config has no access log")
+		}
+	}
+}
