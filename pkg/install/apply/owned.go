@@ -1,0 +1,193 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/meshctl/meshctl/pkg/install/manifest"
+	"github.com/meshctl/meshctl/pkg/kube"
+)
+
+// installKinds are the kinds an Istio install renders. Pruning and
+// uninstall look for meshctl's objects among these, the kinds of the
+// current render and the kinds of the install record.
+var installKinds = []schema.GroupKind{
+	{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"},
+	{Kind: "Namespace"},
+	{Kind: "ServiceAccount"},
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"},
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"},
+	{Group: "rbac.authorization.k8s.io", Kind: "Role"},
+	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"},
+	{Kind: "Secret"},
+	{Kind: "ConfigMap"},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"},
+	{Kind: "Service"},
+	{Group: "apps", Kind: "Deployment"},
+	{Group: "apps", Kind: "DaemonSet"},
+	{Group: "policy", Kind: "PodDisruptionBudget"},
+	{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"},
+}
+
+// KindsOf returns the group/kinds of object keys (group/Kind/namespace/name).
+func KindsOf(keys []string) []schema.GroupKind {
+	var out []schema.GroupKind
+	for _, k := range keys {
+		parts := strings.SplitN(k, "/", 3)
+		if len(parts) == 3 {
+			out = append(out, schema.GroupKind{Group: parts[0], Kind: parts[1]})
+		}
+	}
+	return out
+}
+
+// ListOwned lists the objects that match selector among the install kinds
+// and extra, in every namespace, sorted in install order. It checks each
+// object's labels again: whatever the selector, an object without
+// app.kubernetes.io/managed-by=meshctl is never returned.
+func ListOwned(ctx context.Context, c *kube.Client, selector string, extra []schema.GroupKind) ([]*unstructured.Unstructured, error) {
+	seen := map[schema.GroupKind]bool{}
+	var out []*unstructured.Unstructured
+	for _, gk := range append(append([]schema.GroupKind{}, installKinds...), extra...) {
+		if seen[gk] {
+			continue
+		}
+		seen[gk] = true
+		mapping, err := c.Mapper.RESTMapping(gk)
+		if meta.IsNoMatchError(err) {
+			continue // not served: nothing of this kind exists
+		}
+		if err != nil {
+			return nil, fmt.Errorf("looking up %s: %w", gk, kube.Explain(err, c.Host()))
+		}
+		list, err := c.Dynamic.Resource(mapping.Resource).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", mapping.Resource.Resource, kube.Explain(err, c.Host()))
+		}
+		for i := range list.Items {
+			u := &list.Items[i]
+			if u.GetLabels()[manifest.LabelManagedBy] != manifest.ManagedByValue {
+				continue
+			}
+			u.SetGroupVersionKind(mapping.GroupVersionKind)
+			out = append(out, u)
+		}
+	}
+	objs := make([]manifest.Object, len(out))
+	for i, u := range out {
+		objs[i] = manifest.Object{Component: u.GetLabels()[manifest.LabelComponent], Object: u}
+	}
+	manifest.Sort(objs)
+	for i := range objs {
+		out[i] = objs[i].Object
+	}
+	return out, nil
+}
+
+// RevisionLabel is the istio.io/rev value of a revision ("" is "default").
+func RevisionLabel(rev string) string {
+	if rev == "" {
+		return manifest.DefaultRevision
+	}
+	return rev
+}
+
+// OwnedSelector selects the objects of one install and revision.
+func OwnedSelector(install, rev string) string {
+	return manifest.LabelManagedBy + "=" + manifest.ManagedByValue + "," +
+		manifest.LabelInstall + "=" + install + "," +
+		manifest.LabelRevision + "=" + RevisionLabel(rev)
+}
+
+// neverPruned are kinds whose deletion destroys what users created (every
+// custom resource of a CRD, everything in a namespace): only
+// uninstall --purge removes them.
+func neverPruned(kind string) bool {
+	return kind == "CustomResourceDefinition" || kind == "Namespace"
+}
+
+// PrunePlan lists the objects that this install and revision own and m no
+// longer renders, in deletion order (reverse install order).
+func PrunePlan(ctx context.Context, c *kube.Client, m *manifest.Manifest, extra []schema.GroupKind) ([]*unstructured.Unstructured, error) {
+	rendered := map[string]bool{}
+	var kinds []schema.GroupKind
+	for _, o := range m.Objects {
+		rendered[o.Key()] = true
+		kinds = append(kinds, o.Object.GroupVersionKind().GroupKind())
+	}
+	owned, err := ListOwned(ctx, c, OwnedSelector(m.Name, m.Revision), append(kinds, extra...))
+	if err != nil {
+		return nil, err
+	}
+	var out []*unstructured.Unstructured
+	for i := len(owned) - 1; i >= 0; i-- {
+		u := owned[i]
+		if rendered[manifest.Key(u)] || neverPruned(u.GetKind()) {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (a *Applier) prune(ctx context.Context, m *manifest.Manifest) ([]ObjectResult, error) {
+	var extra []schema.GroupKind
+	if a.Opts.Namespace != "" {
+		if r, err := ReadRecord(ctx, a.Client, a.Opts.Namespace, m.Name); err == nil && r != nil {
+			extra = KindsOf(r.Objects)
+		}
+	}
+	plan, err := PrunePlan(ctx, a.Client, m, extra)
+	if err != nil {
+		return nil, fmt.Errorf("pruning: %w", err)
+	}
+	if len(plan) == 0 {
+		return nil, nil
+	}
+	refs := make([]string, len(plan))
+	for i, u := range plan {
+		refs[i] = ref(u.GetKind(), u.GetNamespace(), u.GetName())
+	}
+	a.emit(Event{Type: Pruning, Keys: refs, Objects: len(plan)})
+	var out []ObjectResult
+	for _, u := range plan {
+		if err := Delete(ctx, a.Client, u, a.Opts.DryRun); err != nil {
+			return out, fmt.Errorf("pruning: %w", err)
+		}
+		a.wrote()
+		out = append(out, ObjectResult{Component: u.GetLabels()[manifest.LabelComponent], Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(), Action: Pruned})
+	}
+	return out, nil
+}
+
+// Delete deletes the object u was read as: the UID precondition keeps a
+// recreated object of the same name safe. Already gone is not an error.
+func Delete(ctx context.Context, c *kube.Client, u *unstructured.Unstructured, dryRun bool) error {
+	ri, _, err := Resource(c, u)
+	if err != nil {
+		return err
+	}
+	uid := u.GetUID()
+	bg := metav1.DeletePropagationBackground
+	opts := metav1.DeleteOptions{PropagationPolicy: &bg, Preconditions: &metav1.Preconditions{UID: &uid}}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	if err := ri.Delete(ctx, u.GetName(), opts); err != nil && !isGone(err) {
+		return fmt.Errorf("deleting %s: %w", ref(u.GetKind(), u.GetNamespace(), u.GetName()), kube.Explain(err, c.Host()))
+	}
+	return nil
+}
+
+// SortKeys sorts object results by reference, for stable listings.
+func SortKeys(rs []ObjectResult) {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Ref() < rs[j].Ref() })
+}
