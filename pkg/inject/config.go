@@ -1,0 +1,274 @@
+package inject
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/template"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/pkg/install/manifest"
+)
+
+// Names of the ConfigMaps and keys the injection configuration lives in.
+const (
+	InjectorConfigMap = "istio-sidecar-injector"
+	MeshConfigMap     = "istio"
+	ConfigKey         = "config"
+	ValuesKey         = "values"
+	MeshKey           = "mesh"
+)
+
+// InjectorConfig is the "config" entry of the istio-sidecar-injector
+// ConfigMap.
+type InjectorConfig struct {
+	Policy              string            `json:"policy,omitempty"`
+	Templates           map[string]string `json:"templates,omitempty"`
+	DefaultTemplates    []string          `json:"defaultTemplates,omitempty"`
+	InjectedAnnotations map[string]string `json:"injectedAnnotations,omitempty"`
+	// AlwaysInjectSelector and NeverInjectSelector matter to the webhook
+	// only; kube-inject injects what it is given.
+	AlwaysInjectSelector []metav1.LabelSelector `json:"alwaysInjectSelector,omitempty"`
+	NeverInjectSelector  []metav1.LabelSelector `json:"neverInjectSelector,omitempty"`
+	// Template is the single template of older installs.
+	Template string `json:"template,omitempty"`
+}
+
+// Config is everything injection needs.
+type Config struct {
+	Injector InjectorConfig
+	// Values are the chart values as the injector ConfigMap holds them.
+	Values map[string]any
+	Mesh   *meshconfig.MeshConfig
+}
+
+// ConfigMapData returns the entry key of data: data is either the raw entry
+// (what `kubectl get cm -o jsonpath` prints) or a whole ConfigMap document
+// (what `kubectl get cm -o yaml` prints).
+func ConfigMapData(data []byte, key string) ([]byte, error) {
+	var cm struct {
+		Kind string            `json:"kind"`
+		Data map[string]string `json:"data"`
+	}
+	if err := yaml.Unmarshal(data, &cm); err == nil && cm.Kind == "ConfigMap" {
+		v, ok := cm.Data[key]
+		if !ok {
+			return nil, fmt.Errorf("configmap has no data key %q", key)
+		}
+		return []byte(v), nil
+	}
+	return data, nil
+}
+
+// ParseInjectorConfig reads the injector's "config" entry (or its ConfigMap).
+func ParseInjectorConfig(data []byte) (InjectorConfig, error) {
+	var c InjectorConfig
+	raw, err := ConfigMapData(data, ConfigKey)
+	if err != nil {
+		return c, err
+	}
+	if err := yaml.UnmarshalStrict(raw, &c); err != nil {
+		return c, fmt.Errorf("parsing injector config: %w", err)
+	}
+	if c.Template != "" {
+		if c.Templates == nil {
+			c.Templates = map[string]string{}
+		}
+		if _, ok := c.Templates["sidecar"]; !ok {
+			c.Templates["sidecar"] = c.Template
+		}
+	}
+	if len(c.Templates) == 0 {
+		return c, fmt.Errorf("injector config has no templates")
+	}
+	if len(c.DefaultTemplates) == 0 {
+		c.DefaultTemplates = []string{"sidecar"}
+	}
+	for _, n := range c.DefaultTemplates {
+		if _, ok := c.Templates[n]; !ok {
+			return c, fmt.Errorf("injector config: default template %q is not defined", n)
+		}
+	}
+	return c, nil
+}
+
+// ParseValues reads the injector's "values" entry (JSON, or its ConfigMap).
+func ParseValues(data []byte) (map[string]any, error) {
+	raw, err := ConfigMapData(data, ValuesKey)
+	if err != nil {
+		return nil, err
+	}
+	v := map[string]any{}
+	if err := yaml.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("parsing injector values: %w", err)
+	}
+	return v, nil
+}
+
+// ParseMesh reads the mesh config (the "mesh" entry of ConfigMap istio, or
+// the ConfigMap), over the defaults.
+func ParseMesh(data []byte) (*meshconfig.MeshConfig, error) {
+	raw, err := ConfigMapData(data, MeshKey)
+	if err != nil {
+		return nil, err
+	}
+	m := DefaultMeshConfig()
+	js, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parsing mesh config: %w", err)
+	}
+	if string(js) == "null" {
+		return m, nil
+	}
+	parsed := &meshconfig.MeshConfig{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(js, parsed); err != nil {
+		return nil, fmt.Errorf("parsing mesh config: %w", err)
+	}
+	proto.Merge(m, parsed)
+	return m, nil
+}
+
+// DefaultProxyConfig is the proxy configuration Istio uses when the mesh
+// config sets nothing.
+func DefaultProxyConfig() *meshconfig.ProxyConfig {
+	return &meshconfig.ProxyConfig{
+		ConfigPath:               "./etc/istio/proxy",
+		ClusterName:              &meshconfig.ProxyConfig_ServiceCluster{ServiceCluster: "istio-proxy"},
+		DrainDuration:            durationpb.New(45e9),
+		TerminationDrainDuration: durationpb.New(5e9),
+		ProxyAdminPort:           15000,
+		ControlPlaneAuthPolicy:   meshconfig.AuthenticationPolicy_MUTUAL_TLS,
+		DiscoveryAddress:         "istiod.istio-system.svc:15012",
+		Tracing: &meshconfig.Tracing{Tracer: &meshconfig.Tracing_Zipkin_{
+			Zipkin: &meshconfig.Tracing_Zipkin{Address: "zipkin.istio-system:9411"},
+		}},
+		StatNameLength: 189,
+		StatusPort:     15020,
+		BinaryPath:     "/usr/local/bin/envoy",
+	}
+}
+
+// DefaultMeshConfig is the mesh config Istio uses when none is given.
+func DefaultMeshConfig() *meshconfig.MeshConfig {
+	return &meshconfig.MeshConfig{
+		DefaultConfig:          DefaultProxyConfig(),
+		TrustDomain:            "cluster.local",
+		RootNamespace:          "istio-system",
+		EnablePrometheusMerge:  wrapperspb.Bool(true),
+		ProxyListenPort:        15001,
+		ProxyInboundListenPort: 15006,
+	}
+}
+
+// parsedConfig is a Config made ready for use.
+type parsedConfig struct {
+	Config
+	templates []*template.Template
+	revision  string
+	rewrite   bool
+}
+
+func prepare(c Config) (*parsedConfig, error) {
+	if c.Mesh == nil {
+		c.Mesh = DefaultMeshConfig()
+	}
+	if c.Mesh.DefaultConfig == nil {
+		c.Mesh.DefaultConfig = DefaultProxyConfig()
+	}
+	if c.Values == nil {
+		c.Values = map[string]any{}
+	}
+	p := &parsedConfig{Config: c, rewrite: true}
+	if len(c.Injector.DefaultTemplates) == 0 {
+		c.Injector.DefaultTemplates = []string{"sidecar"}
+	}
+	for _, n := range c.Injector.DefaultTemplates {
+		text, ok := c.Injector.Templates[n]
+		if !ok {
+			return nil, fmt.Errorf("injection template %q is not defined", n)
+		}
+		t, err := template.New(n).Funcs(funcMap()).Option("missingkey=zero").Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("parsing injection template %q: %w", n, err)
+		}
+		p.templates = append(p.templates, t)
+	}
+	if r, ok := c.Values["revision"].(string); ok {
+		p.revision = r
+	}
+	if w, ok := lookup(c.Values, "sidecarInjectorWebhook", "rewriteAppHTTPProbe").(bool); ok {
+		p.rewrite = w
+	}
+	return p, nil
+}
+
+func lookup(m map[string]any, path ...string) any {
+	var cur any = m
+	for _, k := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+func valuesJSON(v map[string]any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// FromConfigMapData builds a Config from the data of the injector ConfigMap
+// (keys "config" and "values") and of the mesh ConfigMap (key "mesh").
+func FromConfigMapData(injector, mesh map[string]string) (Config, error) {
+	var c Config
+	var err error
+	if c.Injector, err = ParseInjectorConfig([]byte(injector[ConfigKey])); err != nil {
+		return c, fmt.Errorf("configmap %s: %w", InjectorConfigMap, err)
+	}
+	if c.Values, err = ParseValues([]byte(injector[ValuesKey])); err != nil {
+		return c, fmt.Errorf("configmap %s: %w", InjectorConfigMap, err)
+	}
+	if c.Mesh, err = ParseMesh([]byte(mesh[MeshKey])); err != nil {
+		return c, fmt.Errorf("configmap %s: %w", MeshConfigMap, err)
+	}
+	return c, nil
+}
+
+// FromManifest finds the injector and mesh ConfigMaps of a rendered install
+// (names may carry a revision suffix) and builds a Config from them.
+func FromManifest(m *manifest.Manifest) (Config, error) {
+	suffix := ""
+	if m.Revision != "" && m.Revision != manifest.DefaultRevision {
+		suffix = "-" + m.Revision
+	}
+	var inj, mesh map[string]string
+	for _, o := range m.Objects {
+		u := o.Object
+		if u.GetKind() != "ConfigMap" {
+			continue
+		}
+		data, _, _ := unstructured.NestedStringMap(u.Object, "data")
+		switch u.GetName() {
+		case InjectorConfigMap + suffix:
+			inj = data
+		case MeshConfigMap + suffix:
+			mesh = data
+		}
+	}
+	if inj == nil {
+		return Config{}, fmt.Errorf("the rendered install has no ConfigMap %s%s (is the istiod component enabled?)", InjectorConfigMap, suffix)
+	}
+	if mesh == nil {
+		mesh = map[string]string{}
+	}
+	return FromConfigMapData(inj, mesh)
+}

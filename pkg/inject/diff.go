@@ -1,0 +1,192 @@
+package inject
+
+import (
+	"encoding/json"
+	"math/big"
+	"sort"
+
+	yaml "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+func mapGet(m *yaml.Node, key string) (int, *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return -1, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return i, m.Content[i+1]
+		}
+	}
+	return -1, nil
+}
+
+// emptyish values are what typed round trips invent (creationTimestamp:
+// null, resources: {}); they are never inserted into the user's objects.
+func emptyish(n *yaml.Node) bool {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Tag == "!!null"
+	case yaml.MappingNode, yaml.SequenceNode:
+		return len(n.Content) == 0
+	}
+	return false
+}
+
+var probeKeys = map[string]bool{"readinessProbe": true, "livenessProbe": true, "startupProbe": true}
+
+// apply makes orig (the user's node) agree with want (the injected value)
+// through p, by insertions and scalar rewrites only; key is the name under
+// which orig sits and keyIndent its key's column.
+func apply(p patcher, orig, want *yaml.Node, key string, keyIndent int) error {
+	if orig.Kind == yaml.AliasNode {
+		return nil
+	}
+	switch {
+	case orig.Kind == yaml.MappingNode && want.Kind == yaml.MappingNode:
+		return applyMap(p, orig, want, key, keyIndent)
+	case orig.Kind == yaml.SequenceNode && want.Kind == yaml.SequenceNode:
+		return applySeq(p, orig, want, keyIndent)
+	case orig.Kind == yaml.ScalarNode && want.Kind == yaml.ScalarNode:
+		if !scalarEqual(orig, want) {
+			return p.replaceScalar(orig, want.Value, want.Tag)
+		}
+	}
+	return nil
+}
+
+func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error {
+	var missing []*yaml.Node
+	for i := 0; i+1 < len(want.Content); i += 2 {
+		k, wv := want.Content[i], want.Content[i+1]
+		idx, ov := mapGet(orig, k.Value)
+		if ov == nil {
+			// A probe whose handler changes kind (tcpSocket, grpc to
+			// httpGet) gets the new handler in place of the old.
+			if probeKeys[key] && k.Value == "httpGet" {
+				if hi := handlerIndex(orig); hi >= 0 {
+					if err := p.replaceEntry(orig, hi, []*yaml.Node{k, wv}); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			if !emptyish(wv) {
+				missing = append(missing, k, wv)
+			}
+			continue
+		}
+		ki := orig.Content[idx].Column - 1
+		if ov.Kind == yaml.ScalarNode && ov.Tag == "!!null" && (wv.Kind == yaml.MappingNode || wv.Kind == yaml.SequenceNode) {
+			if !emptyish(wv) {
+				if err := p.fillNull(orig, idx, wv, ki); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := apply(p, ov, wv, k.Value, ki); err != nil {
+			return err
+		}
+	}
+	if len(missing) > 0 {
+		return p.insertKeys(orig, keyIndent, missing)
+	}
+	return nil
+}
+
+func handlerIndex(probe *yaml.Node) int {
+	for _, h := range []string{"tcpSocket", "grpc"} {
+		if i, _ := mapGet(probe, h); i >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+func itemName(n *yaml.Node) (string, bool) {
+	if n.Kind != yaml.MappingNode {
+		return "", false
+	}
+	_, v := mapGet(n, "name")
+	if v == nil || v.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	return v.Value, true
+}
+
+// applySeq merges lists of named items (containers, volumes, env) by name;
+// new items go where the injected order puts them. Other lists are left as
+// the user wrote them.
+func applySeq(p patcher, orig, want *yaml.Node, keyIndent int) error {
+	index := map[string]int{}
+	for i, it := range orig.Content {
+		n, ok := itemName(it)
+		if !ok {
+			return nil
+		}
+		index[n] = i
+	}
+	type group struct {
+		at    int
+		items []*yaml.Node
+	}
+	var groups []group
+	var pending []*yaml.Node
+	for _, w := range want.Content {
+		n, ok := itemName(w)
+		if !ok {
+			return nil
+		}
+		oi, found := index[n]
+		if !found {
+			pending = append(pending, w)
+			continue
+		}
+		if len(pending) > 0 {
+			groups = append(groups, group{oi, pending})
+			pending = nil
+		}
+		if err := apply(p, orig.Content[oi], w, "", keyIndent); err != nil {
+			return err
+		}
+	}
+	if len(pending) > 0 {
+		groups = append(groups, group{len(orig.Content), pending})
+	}
+	// Insert from the back so that indexes stay valid for node edits.
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].at > groups[j].at })
+	for _, g := range groups {
+		if err := p.insertItems(orig, g.at, g.items, keyIndent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scalarEqual compares scalars by meaning: "1Gi" and 1Gi, 0.5 and 500m.
+func scalarEqual(a, b *yaml.Node) bool {
+	if a.Value == b.Value {
+		return true
+	}
+	if a.Tag == "!!null" && b.Tag == "!!null" {
+		return true
+	}
+	qa, ea := resource.ParseQuantity(a.Value)
+	qb, eb := resource.ParseQuantity(b.Value)
+	if ea == nil && eb == nil && qa.Cmp(qb) == 0 {
+		return true
+	}
+	fa, oka := new(big.Float).SetString(a.Value)
+	fb, okb := new(big.Float).SetString(b.Value)
+	if oka && okb && fa.Cmp(fb) == 0 {
+		return true
+	}
+	var va, vb any
+	if a.Decode(&va) == nil && b.Decode(&vb) == nil {
+		ja, _ := json.Marshal(va)
+		jb, _ := json.Marshal(vb)
+		return string(ja) == string(jb)
+	}
+	return false
+}

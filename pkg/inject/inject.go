@@ -1,0 +1,420 @@
+// Package inject adds Istio's sidecar to Kubernetes workloads in YAML and
+// JSON streams, and takes it out again, as a minimal text change: the
+// user's own lines keep their order, formatting and comments; injection
+// inserts lines and rewrites only the probe (and prometheus) values it must.
+// The pod that results is the one Istio's webhook would produce from the
+// same injection template and configuration.
+package inject
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshctl/meshctl/pkg/yamlstream"
+)
+
+// Action is what happened to one resource.
+type Action string
+
+// Actions reported per resource.
+const (
+	Injected   Action = "injected"
+	Uninjected Action = "uninjected"
+	Skipped    Action = "skipped"
+	Unchanged  Action = "unchanged"
+)
+
+// Result reports one resource of the stream.
+type Result struct {
+	Source    string
+	Index     int
+	Kind      string
+	Name      string
+	Namespace string
+	Action    Action
+	Reason    string
+}
+
+// String is the report line: "deployment/web injected",
+// "pod/db skipped: host network".
+func (r Result) String() string {
+	s := strings.ToLower(r.Kind) + "/" + r.Name + " " + string(r.Action)
+	if r.Reason != "" {
+		s += ": " + r.Reason
+	}
+	return s
+}
+
+// SystemNamespaces are never injected.
+var SystemNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true, "local-path-storage": true}
+
+// Injector injects and uninjects documents with one configuration.
+type Injector struct {
+	cfg *parsedConfig
+}
+
+// New prepares an injector: it parses the templates once.
+func New(c Config) (*Injector, error) {
+	p, err := prepare(c)
+	if err != nil {
+		return nil, err
+	}
+	return &Injector{cfg: p}, nil
+}
+
+// Inject reads a document stream from r and writes the injected stream to
+// w, one document at a time; report (if not nil) is called per resource.
+func (in *Injector) Inject(source string, r io.Reader, w io.Writer, report func(Result)) error {
+	return in.stream(source, r, w, report, true)
+}
+
+// Uninject is Inject's inverse.
+func (in *Injector) Uninject(source string, r io.Reader, w io.Writer, report func(Result)) error {
+	return in.stream(source, r, w, report, false)
+}
+
+func (in *Injector) stream(source string, r io.Reader, w io.Writer, report func(Result), inject bool) error {
+	return yamlstream.Read(source, r, func(d yamlstream.Document) error {
+		return in.WriteDocument(d, w, report, inject)
+	})
+}
+
+// WriteDocument processes one document and writes it with its separator.
+func (in *Injector) WriteDocument(d yamlstream.Document, w io.Writer, report func(Result), inject bool) error {
+	var out []byte
+	var res []Result
+	var err error
+	if inject {
+		out, res, err = in.InjectDocument(d)
+	} else {
+		out, res, err = in.UninjectDocument(d)
+	}
+	if err != nil {
+		return err
+	}
+	if report != nil {
+		for _, r := range res {
+			report(r)
+		}
+	}
+	if d.JSON {
+		if !bytes.HasSuffix(out, []byte("\n")) {
+			out = append(out, '\n')
+		}
+	} else if _, err := io.WriteString(w, d.Separator); err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// parse reads a document into a node tree; errors name the file, the
+// document and the line in the file.
+func parse(d yamlstream.Document) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(d.Raw, &doc); err != nil {
+		msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
+			n, _ := strconv.Atoi(m[5:])
+			return "line " + strconv.Itoa(n+d.Line-1)
+		})
+		return nil, fmt.Errorf("%s: invalid document: %s", d.Where(), strings.TrimPrefix(msg, "yaml: "))
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return &doc, nil
+}
+
+// target is one pod template in a document.
+type target struct {
+	pod      *yaml.Node // mapping with metadata and spec
+	workload Workload
+	kind     string
+	name     string
+}
+
+var templatePaths = map[string][]string{
+	"Pod":                   nil,
+	"Deployment":            {"spec", "template"},
+	"ReplicaSet":            {"spec", "template"},
+	"ReplicationController": {"spec", "template"},
+	"DaemonSet":             {"spec", "template"},
+	"StatefulSet":           {"spec", "template"},
+	"Job":                   {"spec", "template"},
+	"DeploymentConfig":      {"spec", "template"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+}
+
+func str(m *yaml.Node, path ...string) string {
+	cur := m
+	for _, k := range path {
+		_, cur = mapGet(cur, k)
+		if cur == nil {
+			return ""
+		}
+	}
+	if cur.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return cur.Value
+}
+
+// targets finds the resources of a document: one, or a List's items.
+func targets(root *yaml.Node) []target {
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	kind := str(root, "kind")
+	if strings.HasSuffix(kind, "List") {
+		if _, items := mapGet(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
+			var out []target
+			for _, it := range items.Content {
+				out = append(out, targets(it)...)
+			}
+			return out
+		}
+	}
+	t := target{kind: kind, name: str(root, "metadata", "name")}
+	t.workload = Workload{
+		TypeMeta:  metav1.TypeMeta{APIVersion: str(root, "apiVersion"), Kind: kind},
+		Name:      t.name,
+		Namespace: str(root, "metadata", "namespace"),
+	}
+	path, ok := templatePaths[kind]
+	if !ok {
+		return []target{t}
+	}
+	cur := root
+	for _, k := range path {
+		_, cur = mapGet(cur, k)
+		if cur == nil || cur.Kind != yaml.MappingNode {
+			return []target{t}
+		}
+	}
+	t.pod = cur
+	return []target{t}
+}
+
+func (t target) result(d yamlstream.Document, a Action, reason string) Result {
+	kind := t.kind
+	if kind == "" {
+		kind = "unknown"
+	}
+	return Result{Source: d.Source, Index: d.Index, Kind: kind, Name: t.name, Namespace: t.workload.Namespace, Action: a, Reason: reason}
+}
+
+// decodePod reads a pod template node into a Pod.
+func decodePod(d yamlstream.Document, n *yaml.Node) (*corev1.Pod, error) {
+	var v map[string]any
+	if err := n.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
+	}
+	delete(v, "status")
+	b, err := json.Marshal(map[string]any{"metadata": v["metadata"], "spec": v["spec"]})
+	if err != nil {
+		return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
+	}
+	pod := &corev1.Pod{}
+	if err := json.Unmarshal(b, pod); err != nil {
+		return nil, fmt.Errorf("%s: line %d: invalid pod template: %w", d.Where(), n.Line+d.Line-1, err)
+	}
+	return pod, nil
+}
+
+// skipReason says why a pod is not injected, "" when it is.
+func skipReason(w Workload, pod *corev1.Pod) string {
+	if pod.Spec.HostNetwork {
+		return "host network"
+	}
+	if v, ok := pod.Labels[annInject]; ok {
+		if b, err := strconv.ParseBool(v); err == nil && !b {
+			return "disabled by label " + annInject
+		}
+	} else if v, ok := pod.Annotations[annInject]; ok {
+		if b, err := strconv.ParseBool(v); err == nil && !b {
+			return "disabled by annotation " + annInject
+		}
+	}
+	ns := w.Namespace
+	if ns == "" {
+		ns = pod.Namespace
+	}
+	if SystemNamespaces[ns] {
+		return "system namespace " + ns
+	}
+	return ""
+}
+
+// InjectPod returns the injected form of a pod that belongs to workload w.
+func (in *Injector) InjectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, error) {
+	return in.cfg.injectPod(w, pod)
+}
+
+// InjectDocument injects one document. Documents without workloads come
+// back byte for byte.
+func (in *Injector) InjectDocument(d yamlstream.Document) ([]byte, []Result, error) {
+	if d.IsEmpty() {
+		return d.Raw, nil, nil
+	}
+	doc, err := parse(d)
+	if err != nil || doc == nil {
+		return d.Raw, nil, err
+	}
+	ts := targets(doc.Content[0])
+	// Re-injection replaces an earlier injection: take it out first.
+	for _, t := range ts {
+		if t.pod != nil && str(t.pod, "metadata", "annotations", annStatus) != "" {
+			raw, _, err := in.UninjectDocument(d)
+			if err != nil {
+				return nil, nil, err
+			}
+			d2 := d
+			d2.Raw = raw
+			out, res, err := in.injectOnce(d2)
+			if err != nil {
+				return nil, nil, err
+			}
+			for i := range res {
+				if res[i].Action == Injected && bytes.Equal(out, d.Raw) {
+					res[i].Action, res[i].Reason = Unchanged, "already injected"
+				}
+			}
+			return out, res, nil
+		}
+	}
+	return in.injectOnce(d)
+}
+
+type change struct {
+	t    target
+	want *yaml.Node
+}
+
+func (in *Injector) injectOnce(d yamlstream.Document) ([]byte, []Result, error) {
+	doc, err := parse(d)
+	if err != nil || doc == nil {
+		return d.Raw, nil, err
+	}
+	ts := targets(doc.Content[0])
+	var res []Result
+	var changes []change
+	for _, t := range ts {
+		if t.pod == nil {
+			res = append(res, t.result(d, Unchanged, ""))
+			continue
+		}
+		pod, err := decodePod(d, t.pod)
+		if err != nil {
+			return nil, nil, err
+		}
+		if why := skipReason(t.workload, pod); why != "" {
+			res = append(res, t.result(d, Skipped, why))
+			continue
+		}
+		out, err := in.cfg.injectPod(t.workload, pod)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %s/%s: %w", d.Where(), strings.ToLower(t.kind), t.name, err)
+		}
+		b, err := json.Marshal(map[string]any{"metadata": out.ObjectMeta, "spec": out.Spec})
+		if err != nil {
+			return nil, nil, err
+		}
+		want, err := jsonToNode(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		changes = append(changes, change{t, want})
+		res = append(res, t.result(d, Injected, ""))
+	}
+	if len(changes) == 0 {
+		return d.Raw, res, nil
+	}
+	out, err := edit(d, doc, func(p patcher, root *yaml.Node) error {
+		cur := targets(root)
+		k := 0
+		for _, t := range cur {
+			if k < len(changes) && t.pod != nil && sameTarget(t, changes[k].t) {
+				if err := apply(p, t.pod, changes[k].want, "", -1); err != nil {
+					return err
+				}
+				k++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", d.Where(), err)
+	}
+	return out, res, nil
+}
+
+func sameTarget(a, b target) bool {
+	return a.kind == b.kind && a.name == b.name && a.workload.Namespace == b.workload.Namespace
+}
+
+// edit runs fn as text edits; when a change cannot be a text edit (or the
+// document is JSON) it runs fn again on a fresh node tree and writes the
+// whole document.
+func edit(d yamlstream.Document, doc *yaml.Node, fn func(patcher, *yaml.Node) error) ([]byte, error) {
+	if !d.JSON {
+		tp := newTextPatcher(d.Raw, doc)
+		err := fn(tp, doc.Content[0])
+		if err == nil {
+			if out, err := tp.result(); err == nil {
+				return out, nil
+			} else if !errors.Is(err, errFallback) {
+				return nil, err
+			}
+		} else if !errors.Is(err, errFallback) {
+			return nil, err
+		}
+	}
+	fresh, err := parse(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(nodePatcher{}, fresh.Content[0]); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if d.JSON {
+		if err := writeJSON(&b, fresh.Content[0], jsonIndent(d.Raw)); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(fresh); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// jsonIndent is the indentation of a JSON document's second line.
+func jsonIndent(raw []byte) string {
+	lines := bytes.SplitN(raw, []byte("\n"), 3)
+	if len(lines) < 2 {
+		return "  "
+	}
+	n := len(lines[1]) - len(bytes.TrimLeft(lines[1], " \t"))
+	if n == 0 {
+		return "  "
+	}
+	return string(lines[1][:n])
+}

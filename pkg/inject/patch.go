@@ -1,0 +1,427 @@
+package inject
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// errFallback means a change cannot be made as a text edit (a flow-style
+// collection, a multi-line scalar); the document is then written from its
+// node tree instead.
+var errFallback = errors.New("change needs the whole document rewritten")
+
+// patcher makes the changes injection and uninjection need, either as line
+// edits of the original text (which keeps every other byte) or on the node
+// tree (for JSON and flow-style YAML).
+type patcher interface {
+	insertKeys(m *yaml.Node, keyIndent int, pairs []*yaml.Node) error
+	insertItems(seq *yaml.Node, at int, items []*yaml.Node, keyIndent int) error
+	replaceScalar(n *yaml.Node, v, tag string) error
+	replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error
+	deleteEntry(m *yaml.Node, idx int) error
+	deleteItem(seq *yaml.Node, idx int) error
+	fillNull(m *yaml.Node, idx int, v *yaml.Node, keyIndent int) error
+}
+
+// ---- text edits ----
+
+type lineEdit struct {
+	at, del int
+	text    string
+	seq     int
+}
+
+type textPatcher struct {
+	lines []string
+	st    style
+	edits []lineEdit
+}
+
+func newTextPatcher(src []byte, root *yaml.Node) *textPatcher {
+	lines := strings.SplitAfter(string(src), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	t := &textPatcher{lines: lines}
+	t.st = detectStyle(root, lines)
+	return t
+}
+
+// detectStyle learns the indentation unit and the sequence style from the
+// first nested block mapping and block sequence under a key.
+func detectStyle(root *yaml.Node, lines []string) style {
+	st := style{unit: 2, seqIndent: 0}
+	foundMap, foundSeq := false, false
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind != yaml.MappingNode || n.Style&yaml.FlowStyle != 0 {
+			for _, c := range n.Content {
+				walk(c)
+			}
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Style&yaml.FlowStyle == 0 && len(v.Content) > 0 {
+				switch v.Kind {
+				case yaml.MappingNode:
+					if !foundMap && v.Line > k.Line {
+						st.unit, foundMap = v.Column-k.Column, true
+					}
+				case yaml.SequenceNode:
+					if !foundSeq && v.Content[0].Line > k.Line {
+						if d := dashCol(lines, v.Content[0]); d >= 0 {
+							st.seqIndent, foundSeq = d-(k.Column-1), true
+						}
+					}
+				}
+			}
+			walk(v)
+		}
+	}
+	walk(root)
+	if st.unit <= 0 {
+		st.unit = 2
+	}
+	if st.seqIndent < 0 {
+		st.seqIndent = 0
+	}
+	return st
+}
+
+func dashCol(lines []string, item *yaml.Node) int {
+	if item.Line-1 >= len(lines) {
+		return -1
+	}
+	l := lines[item.Line-1]
+	for c := item.Column - 2; c >= 0 && c < len(l); c-- {
+		if l[c] == '-' {
+			return c
+		}
+		if l[c] != ' ' {
+			return -1
+		}
+	}
+	return -1
+}
+
+func indentOf(l string) int {
+	return len(l) - len(strings.TrimLeft(l, " "))
+}
+
+func isDash(t string) bool {
+	return t == "-" || strings.HasPrefix(t, "- ") || strings.HasPrefix(t, "-\n") || strings.HasPrefix(t, "-\r")
+}
+
+// scan returns the line index just past the block that starts at line start
+// and whose continuation lines are indented more than ind (or, when
+// dashContinues, start a sequence item at ind).
+func (t *textPatcher) scan(start, ind int, dashContinues bool) int {
+	last := start
+	for i := start + 1; i < len(t.lines); i++ {
+		tr := strings.TrimSpace(t.lines[i])
+		if tr == "" || tr[0] == '#' {
+			continue
+		}
+		li := indentOf(t.lines[i])
+		if li > ind || (dashContinues && li == ind && isDash(tr)) {
+			last = i
+			continue
+		}
+		break
+	}
+	return last + 1
+}
+
+func (t *textPatcher) entryEnd(m *yaml.Node, idx int) int {
+	k := m.Content[idx]
+	return t.scan(k.Line-1, k.Column-1, true)
+}
+
+func (t *textPatcher) itemEnd(seq *yaml.Node, idx int) (int, error) {
+	it := seq.Content[idx]
+	d := dashCol(t.lines, it)
+	if d < 0 {
+		return 0, errFallback
+	}
+	return t.scan(it.Line-1, d, false), nil
+}
+
+func (t *textPatcher) add(at, del int, text string) {
+	t.edits = append(t.edits, lineEdit{at: at, del: del, text: text, seq: len(t.edits)})
+}
+
+func isFlow(n *yaml.Node) bool { return n.Style&yaml.FlowStyle != 0 }
+
+// emptyFlow rewrites "key: {}" (or "[]") into "key:" followed by text.
+func (t *textPatcher) emptyFlow(n *yaml.Node, open string, text string) error {
+	i := n.Line - 1
+	l := t.lines[i]
+	c := n.Column - 1
+	if c+2 > len(l) || l[c:c+2] != open {
+		return errFallback
+	}
+	rest := strings.TrimRight(l[c+2:], "\r\n")
+	if strings.TrimSpace(rest) != "" && !strings.HasPrefix(strings.TrimSpace(rest), "#") {
+		return errFallback
+	}
+	head := strings.TrimRight(l[:c], " ")
+	t.add(i, 1, head+rest+"\n"+text)
+	return nil
+}
+
+func (t *textPatcher) insertKeys(m *yaml.Node, keyIndent int, pairs []*yaml.Node) error {
+	var b bytes.Buffer
+	if len(m.Content) == 0 {
+		if !isFlow(m) || keyIndent < 0 {
+			return errFallback
+		}
+		t.st.writeEntries(&b, pairs, keyIndent+t.st.unit)
+		return t.emptyFlow(m, "{}", b.String())
+	}
+	if isFlow(m) {
+		return errFallback
+	}
+	t.st.writeEntries(&b, pairs, m.Content[0].Column-1)
+	t.add(t.entryEnd(m, len(m.Content)-2), 0, b.String())
+	return nil
+}
+
+func (t *textPatcher) insertItems(seq *yaml.Node, at int, items []*yaml.Node, keyIndent int) error {
+	var b bytes.Buffer
+	if len(seq.Content) == 0 {
+		if !isFlow(seq) || keyIndent < 0 {
+			return errFallback
+		}
+		t.st.writeItems(&b, items, keyIndent+t.st.seqIndent)
+		return t.emptyFlow(seq, "[]", b.String())
+	}
+	if isFlow(seq) {
+		return errFallback
+	}
+	d := dashCol(t.lines, seq.Content[0])
+	if d < 0 {
+		return errFallback
+	}
+	t.st.writeItems(&b, items, d)
+	pos := 0
+	if at < len(seq.Content) {
+		pos = seq.Content[at].Line - 1
+	} else {
+		end, err := t.itemEnd(seq, len(seq.Content)-1)
+		if err != nil {
+			return err
+		}
+		pos = end
+	}
+	t.add(pos, 0, b.String())
+	return nil
+}
+
+func (t *textPatcher) replaceScalar(n *yaml.Node, v, tag string) error {
+	if n.Kind != yaml.ScalarNode || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return errFallback
+	}
+	i, c := n.Line-1, n.Column-1
+	l := strings.TrimRight(t.lines[i], "\r\n")
+	if c > len(l) {
+		return errFallback
+	}
+	end := -1
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		for j := c + 1; j < len(l); j++ {
+			if l[j] == '\\' {
+				j++
+				continue
+			}
+			if l[j] == '"' {
+				end = j + 1
+				break
+			}
+		}
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		for j := c + 1; j < len(l); j++ {
+			if l[j] == '\'' {
+				if j+1 < len(l) && l[j+1] == '\'' {
+					j++
+					continue
+				}
+				end = j + 1
+				break
+			}
+		}
+	default:
+		end = len(l)
+		if k := strings.Index(l[c:], " #"); k >= 0 {
+			end = c + k
+		}
+		for end > c && l[end-1] == ' ' {
+			end--
+		}
+		if strings.Contains(n.Value, "\n") || l[c:end] != n.Value && tag == "" {
+			return errFallback
+		}
+	}
+	if end < 0 || isFlowContext(l[:c]) {
+		return errFallback
+	}
+	var text string
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		b, _ := json.Marshal(v)
+		text = string(b)
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		text = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	case tag != "!!str":
+		text = v
+	default:
+		text = scalarText(v, false)
+	}
+	nl := t.lines[i][len(l):]
+	t.add(i, 1, l[:c]+text+l[end:]+nl)
+	return nil
+}
+
+// isFlowContext reports whether a line prefix opens a flow collection.
+func isFlowContext(prefix string) bool {
+	return strings.ContainsAny(prefix, "{[")
+}
+
+func (t *textPatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error {
+	if isFlow(m) {
+		return errFallback
+	}
+	k := m.Content[idx]
+	var b bytes.Buffer
+	t.st.writeEntries(&b, pairs, k.Column-1)
+	start := k.Line - 1
+	t.add(start, t.entryEnd(m, idx)-start, b.String())
+	return nil
+}
+
+func (t *textPatcher) deleteEntry(m *yaml.Node, idx int) error {
+	if isFlow(m) {
+		return errFallback
+	}
+	start := m.Content[idx].Line - 1
+	t.add(start, t.entryEnd(m, idx)-start, "")
+	return nil
+}
+
+func (t *textPatcher) deleteItem(seq *yaml.Node, idx int) error {
+	if isFlow(seq) {
+		return errFallback
+	}
+	end, err := t.itemEnd(seq, idx)
+	if err != nil {
+		return err
+	}
+	start := seq.Content[idx].Line - 1
+	t.add(start, end-start, "")
+	return nil
+}
+
+func (t *textPatcher) fillNull(m *yaml.Node, idx int, v *yaml.Node, keyIndent int) error {
+	k, old := m.Content[idx], m.Content[idx+1]
+	if isFlow(m) || old.Value != "" || old.Line != k.Line {
+		return errFallback
+	}
+	var b bytes.Buffer
+	switch v.Kind {
+	case yaml.MappingNode:
+		t.st.writeEntries(&b, v.Content, k.Column-1+t.st.unit)
+	case yaml.SequenceNode:
+		t.st.writeItems(&b, v.Content, k.Column-1+t.st.seqIndent)
+	default:
+		return errFallback
+	}
+	t.add(k.Line, 0, b.String())
+	return nil
+}
+
+// result applies the edits to the original lines.
+func (t *textPatcher) result() ([]byte, error) {
+	sort.SliceStable(t.edits, func(i, j int) bool {
+		if t.edits[i].at != t.edits[j].at {
+			return t.edits[i].at < t.edits[j].at
+		}
+		return t.edits[i].seq < t.edits[j].seq
+	})
+	var b bytes.Buffer
+	pos := 0
+	for _, e := range t.edits {
+		if e.at < pos {
+			return nil, errFallback
+		}
+		for ; pos < e.at; pos++ {
+			b.WriteString(t.lines[pos])
+		}
+		if pos > 0 && !strings.HasSuffix(t.lines[pos-1], "\n") && e.text != "" {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.text)
+		pos += e.del
+	}
+	for ; pos < len(t.lines); pos++ {
+		b.WriteString(t.lines[pos])
+	}
+	return b.Bytes(), nil
+}
+
+// ---- node edits ----
+
+type nodePatcher struct{}
+
+func (nodePatcher) insertKeys(m *yaml.Node, _ int, pairs []*yaml.Node) error {
+	if len(m.Content) == 0 {
+		m.Style = 0
+	}
+	m.Content = append(m.Content, pairs...)
+	return nil
+}
+
+func (nodePatcher) insertItems(seq *yaml.Node, at int, items []*yaml.Node, _ int) error {
+	if len(seq.Content) == 0 {
+		seq.Style = 0
+	}
+	out := append([]*yaml.Node{}, seq.Content[:at]...)
+	out = append(out, items...)
+	seq.Content = append(out, seq.Content[at:]...)
+	return nil
+}
+
+func (nodePatcher) replaceScalar(n *yaml.Node, v, tag string) error {
+	n.Value, n.Tag = v, tag
+	if tag != "!!str" {
+		n.Style = 0
+	}
+	return nil
+}
+
+func (nodePatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error {
+	out := append([]*yaml.Node{}, m.Content[:idx]...)
+	out = append(out, pairs...)
+	m.Content = append(out, m.Content[idx+2:]...)
+	return nil
+}
+
+func (nodePatcher) deleteEntry(m *yaml.Node, idx int) error {
+	m.Content = append(m.Content[:idx:idx], m.Content[idx+2:]...)
+	return nil
+}
+
+func (nodePatcher) deleteItem(seq *yaml.Node, idx int) error {
+	seq.Content = append(seq.Content[:idx:idx], seq.Content[idx+1:]...)
+	return nil
+}
+
+func (nodePatcher) fillNull(m *yaml.Node, idx int, v *yaml.Node, _ int) error {
+	m.Content[idx+1] = v
+	return nil
+}

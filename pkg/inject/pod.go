@@ -1,0 +1,467 @@
+package inject
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"sigs.k8s.io/yaml"
+)
+
+// Names and annotations injection relies on.
+const (
+	proxyName      = "istio-proxy"
+	initName       = "istio-init"
+	validationName = "istio-validation"
+
+	annStatus      = "sidecar.istio.io/status"
+	annInject      = "sidecar.istio.io/inject"
+	annRewrite     = "sidecar.istio.io/rewriteAppHTTPProbers"
+	annProxyConfig = "proxy.istio.io/config"
+	annStatusPort  = "status.sidecar.istio.io/port"
+	annImageType   = "sidecar.istio.io/proxyImageType"
+	annMergeMetric = "prometheus.istio.io/merge-metrics"
+
+	envProbers    = "ISTIO_KUBE_APP_PROBERS"
+	envPrometheus = "ISTIO_PROMETHEUS_ANNOTATIONS"
+
+	promScrape = "prometheus.io/scrape"
+	promPort   = "prometheus.io/port"
+	promPath   = "prometheus.io/path"
+)
+
+// TemplateData is what an injection template sees: the same names Istio's
+// injector gives its templates.
+type TemplateData struct {
+	TypeMeta                 metav1.TypeMeta
+	DeploymentMeta           types.NamespacedName
+	ObjectMeta               metav1.ObjectMeta
+	Spec                     corev1.PodSpec
+	ProxyConfig              *meshconfig.ProxyConfig
+	MeshConfig               *meshconfig.MeshConfig
+	Values                   map[string]any
+	Revision                 string
+	NativeSidecars           bool
+	ProxyImage               string
+	ProxyInitImage           string
+	ProxyUID                 int64
+	ProxyGID                 int64
+	InboundTrafficPolicyMode string
+	CompliancePolicy         string
+}
+
+// Status is the JSON of the sidecar.istio.io/status annotation: what the
+// injection added, so that it can be replaced or removed later.
+type Status struct {
+	InitContainers   []string `json:"initContainers"`
+	Containers       []string `json:"containers"`
+	Volumes          []string `json:"volumes"`
+	ImagePullSecrets []string `json:"imagePullSecrets"`
+	Revision         string   `json:"revision"`
+}
+
+// Prober is one entry of ISTIO_KUBE_APP_PROBERS: the application's probe
+// that the agent runs on the kubelet's behalf.
+type Prober struct {
+	HTTPGet        *corev1.HTTPGetAction   `json:"httpGet,omitempty"`
+	TCPSocket      *corev1.TCPSocketAction `json:"tcpSocket,omitempty"`
+	GRPC           *corev1.GRPCAction      `json:"grpc,omitempty"`
+	TimeoutSeconds int32                   `json:"timeoutSeconds,omitempty"`
+}
+
+// Workload names the object a pod template belongs to.
+type Workload struct {
+	TypeMeta metav1.TypeMeta
+	Name     string
+	// Namespace is the workload's namespace ("" when the input has none).
+	Namespace string
+}
+
+// proxyConfigFor is the mesh's default proxy config with the pod's
+// proxy.istio.io/config annotation merged over it.
+func (c *parsedConfig) proxyConfigFor(meta metav1.ObjectMeta) (*meshconfig.ProxyConfig, error) {
+	pc := proto.Clone(c.Mesh.DefaultConfig).(*meshconfig.ProxyConfig)
+	if s, ok := meta.Annotations[annProxyConfig]; ok {
+		js, err := yaml.YAMLToJSON([]byte(s))
+		if err != nil {
+			return nil, fmt.Errorf("annotation %s: %w", annProxyConfig, err)
+		}
+		over := &meshconfig.ProxyConfig{}
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(js, over); err != nil {
+			return nil, fmt.Errorf("annotation %s: %w", annProxyConfig, err)
+		}
+		proto.Merge(pc, over)
+	}
+	return pc, nil
+}
+
+func (c *parsedConfig) image(name string, anns map[string]string) string {
+	hub, _ := lookup(c.Values, "global", "hub").(string)
+	tag := fmt.Sprint(valueOr(lookup(c.Values, "global", "tag"), ""))
+	variant, _ := lookup(c.Values, "global", "variant").(string)
+	if t, ok := anns[annImageType]; ok {
+		variant = t
+	}
+	for _, known := range []string{"distroless", "debug"} {
+		tag = strings.TrimSuffix(tag, "-"+known)
+	}
+	if variant != "" && variant != "default" {
+		tag += "-" + variant
+	}
+	return hub + "/" + name + ":" + tag
+}
+
+func valueOr(v any, def any) any {
+	if v == nil {
+		return def
+	}
+	return v
+}
+
+// templateData builds the template input for a pod.
+func (c *parsedConfig) templateData(w Workload, pod *corev1.Pod) (*TemplateData, error) {
+	pc, err := c.proxyConfigFor(pod.ObjectMeta)
+	if err != nil {
+		return nil, err
+	}
+	proxyImg, _ := lookup(c.Values, "global", "proxy", "image").(string)
+	if proxyImg == "" {
+		proxyImg = "proxyv2"
+	}
+	initImg, _ := lookup(c.Values, "global", "proxy_init", "image").(string)
+	if initImg == "" {
+		initImg = "proxyv2"
+	}
+	native := false
+	switch v := lookup(c.Values, "pilot", "env", "ENABLE_NATIVE_SIDECARS").(type) {
+	case bool:
+		native = v
+	case string:
+		native, _ = strconv.ParseBool(v)
+	}
+	mode := "passthrough"
+	if c.Mesh.GetInboundTrafficPolicy().GetMode() == meshconfig.MeshConfig_InboundTrafficPolicy_LOCALHOST {
+		mode = "localhost"
+	}
+	return &TemplateData{
+		TypeMeta:                 w.TypeMeta,
+		DeploymentMeta:           types.NamespacedName{Name: w.Name, Namespace: w.Namespace},
+		ObjectMeta:               pod.ObjectMeta,
+		Spec:                     pod.Spec,
+		ProxyConfig:              pc,
+		MeshConfig:               c.Mesh,
+		Values:                   c.Values,
+		Revision:                 c.revision,
+		NativeSidecars:           native,
+		ProxyImage:               c.image(proxyImg, pod.Annotations),
+		ProxyInitImage:           c.image(initImg, pod.Annotations),
+		ProxyUID:                 1337,
+		ProxyGID:                 1337,
+		InboundTrafficPolicyMode: mode,
+	}, nil
+}
+
+// RenderTemplates runs the configured templates for a pod the way Istio's
+// webhook does: each rendered template is strategic-merged over the pod.
+// It returns the merged pod and the last template's own pod (what was
+// injected).
+func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod, *corev1.Pod, error) {
+	cur := pod.DeepCopy()
+	var injected *corev1.Pod
+	for _, t := range c.templates {
+		data, err := c.templateData(w, cur)
+		if err != nil {
+			return nil, nil, err
+		}
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, data); err != nil {
+			return nil, nil, fmt.Errorf("running injection template %q: %w", t.Name(), err)
+		}
+		patch, err := yaml.YAMLToJSON(buf.Bytes())
+		if err != nil {
+			return nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
+		}
+		injected = &corev1.Pod{}
+		if err := json.Unmarshal(patch, injected); err != nil {
+			return nil, nil, fmt.Errorf("injection template %q produced an invalid pod: %w", t.Name(), err)
+		}
+		orig, err := json.Marshal(cur)
+		if err != nil {
+			return nil, nil, err
+		}
+		merged, err := strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("merging injection template %q: %w", t.Name(), err)
+		}
+		next := &corev1.Pod{}
+		if err := json.Unmarshal(merged, next); err != nil {
+			return nil, nil, err
+		}
+		cur = next
+	}
+	return cur, injected, nil
+}
+
+// injectPod returns the injected pod: the templates merged over it, then the
+// steps no template can express (metrics merge, probe rewriting, the status
+// annotation, container order).
+func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, error) {
+	out, injected, err := c.renderTemplates(w, pod)
+	if err != nil {
+		return nil, err
+	}
+	if out.Annotations == nil {
+		out.Annotations = map[string]string{}
+	}
+	if out.Labels == nil {
+		out.Labels = map[string]string{}
+	}
+	statusPort := c.Mesh.DefaultConfig.GetStatusPort()
+	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.StatusPort != 0 {
+		statusPort = pc.StatusPort
+	}
+	if err := c.prometheusMerge(out, statusPort); err != nil {
+		return nil, err
+	}
+	c.rewriteProbes(out, statusPort)
+	out.Annotations[annStatus] = statusJSON(injected.Spec, c.revision)
+	for k, v := range c.Injector.InjectedAnnotations {
+		out.Annotations[k] = v
+	}
+	c.reorder(out)
+	return out, nil
+}
+
+func statusJSON(spec corev1.PodSpec, revision string) string {
+	s := Status{Revision: revision}
+	if s.Revision == "" {
+		s.Revision = "default"
+	}
+	for _, c := range spec.InitContainers {
+		s.InitContainers = append(s.InitContainers, c.Name)
+	}
+	for _, c := range spec.Containers {
+		s.Containers = append(s.Containers, c.Name)
+	}
+	for _, v := range spec.Volumes {
+		s.Volumes = append(s.Volumes, v.Name)
+	}
+	for _, p := range spec.ImagePullSecrets {
+		s.ImagePullSecrets = append(s.ImagePullSecrets, p.Name)
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func findContainer(pod *corev1.Pod, name string) *corev1.Container {
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		if pod.Spec.InitContainers[i].Name == name {
+			return &pod.Spec.InitContainers[i]
+		}
+	}
+	return nil
+}
+
+// prometheusMerge points the prometheus.io annotations at the agent, which
+// merges the application's metrics with Envoy's; the application's own
+// scrape settings move to the proxy's ISTIO_PROMETHEUS_ANNOTATIONS.
+func (c *parsedConfig) prometheusMerge(pod *corev1.Pod, statusPort int32) error {
+	if !c.Mesh.GetEnablePrometheusMerge().GetValue() {
+		return nil
+	}
+	if v, ok := pod.Annotations[annMergeMetric]; ok {
+		if b, err := strconv.ParseBool(v); err == nil && !b {
+			return nil
+		}
+	}
+	if v, ok := pod.Annotations[promScrape]; ok {
+		if b, err := strconv.ParseBool(v); err == nil && !b {
+			return nil
+		}
+	}
+	target := strconv.Itoa(int(statusPort))
+	if pod.Annotations[promPort] == target {
+		return nil
+	}
+	scrape := map[string]string{}
+	for k, short := range map[string]string{promScrape: "scrape", promPort: "port", promPath: "path"} {
+		if v, ok := pod.Annotations[k]; ok {
+			scrape[short] = v
+		}
+	}
+	if p, ok := scrape["port"]; ok {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("annotation %s: invalid port %q", promPort, p)
+		}
+	}
+	if sc := findContainer(pod, proxyName); sc != nil && len(scrape) > 0 {
+		b, _ := json.Marshal(scrape)
+		sc.Env = append(sc.Env, corev1.EnvVar{Name: envPrometheus, Value: string(b)})
+	}
+	pod.Annotations[promPort] = target
+	pod.Annotations[promPath] = "/stats/prometheus"
+	pod.Annotations[promScrape] = "true"
+	return nil
+}
+
+// rewriteProbes points the application's HTTP, TCP and gRPC probes at the
+// agent's /app-health endpoints and records the originals in
+// ISTIO_KUBE_APP_PROBERS.
+func (c *parsedConfig) rewriteProbes(pod *corev1.Pod, statusPort int32) {
+	rewrite := c.rewrite
+	if v, ok := pod.Annotations[annRewrite]; ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			rewrite = b
+		}
+	}
+	sc := findContainer(pod, proxyName)
+	if !rewrite || sc == nil {
+		return
+	}
+	port := int(statusPort)
+	if v, ok := pod.Annotations[annStatusPort]; ok {
+		if p, err := strconv.Atoi(v); err == nil {
+			port = p
+		}
+	}
+	probers := map[string]*Prober{}
+	all := append(append([]*corev1.Container{}, ptrs(pod.Spec.InitContainers)...), ptrs(pod.Spec.Containers)...)
+	for _, ct := range all {
+		if ct.Name == proxyName {
+			continue
+		}
+		named := map[string]int32{}
+		for _, p := range ct.Ports {
+			if p.Name != "" {
+				named[p.Name] = p.ContainerPort
+			}
+		}
+		for _, pr := range []struct {
+			probe *corev1.Probe
+			kind  string
+		}{{ct.ReadinessProbe, "readyz"}, {ct.LivenessProbe, "livez"}, {ct.StartupProbe, "startupz"}} {
+			if pr.probe == nil {
+				continue
+			}
+			url := "/app-health/" + ct.Name + "/" + pr.kind
+			if p := proberOf(pr.probe, named, int32(statusPort)); p != nil {
+				probers[url] = p
+			}
+			rewriteProbe(pr.probe, url, port)
+		}
+	}
+	if len(probers) == 0 {
+		return
+	}
+	b, _ := json.Marshal(probers)
+	sc.Env = append(sc.Env, corev1.EnvVar{Name: envProbers, Value: string(b)})
+}
+
+func ptrs(cs []corev1.Container) []*corev1.Container {
+	out := make([]*corev1.Container, len(cs))
+	for i := range cs {
+		out[i] = &cs[i]
+	}
+	return out
+}
+
+func proberOf(p *corev1.Probe, named map[string]int32, statusPort int32) *Prober {
+	out := &Prober{TimeoutSeconds: p.TimeoutSeconds}
+	var port *intstr.IntOrString
+	switch {
+	case p.HTTPGet != nil:
+		h := *p.HTTPGet
+		out.HTTPGet, port = &h, &h.Port
+	case p.TCPSocket != nil:
+		t := *p.TCPSocket
+		out.TCPSocket, port = &t, &t.Port
+	case p.GRPC != nil:
+		g := *p.GRPC
+		out.GRPC = &g
+		return out
+	default:
+		return nil
+	}
+	if port.Type == intstr.String {
+		n, ok := named[port.StrVal]
+		if !ok {
+			return nil
+		}
+		*port = intstr.FromInt32(n)
+	} else if port.IntVal == statusPort {
+		return nil
+	}
+	return out
+}
+
+func rewriteProbe(p *corev1.Probe, url string, port int) {
+	switch {
+	case p.HTTPGet != nil:
+	case p.TCPSocket != nil, p.GRPC != nil:
+		p.TCPSocket, p.GRPC = nil, nil
+		p.HTTPGet = &corev1.HTTPGetAction{}
+	default:
+		return
+	}
+	p.HTTPGet.Path = url
+	p.HTTPGet.Port = intstr.FromInt(port)
+	if p.HTTPGet.Scheme == corev1.URISchemeHTTPS {
+		p.HTTPGet.Scheme = corev1.URISchemeHTTP
+	}
+}
+
+// reorder puts the injected containers where Istio puts them: the proxy
+// last, or first when the application waits for it; istio-validation first
+// and istio-init last among init containers, or, with a native sidecar,
+// init, validation and proxy first.
+func (c *parsedConfig) reorder(pod *corev1.Pod) {
+	native := false
+	for _, ct := range pod.Spec.InitContainers {
+		if ct.Name == proxyName {
+			native = true
+		}
+	}
+	if native {
+		for _, n := range []string{proxyName, validationName, initName} {
+			pod.Spec.InitContainers = move(pod.Spec.InitContainers, n, true)
+		}
+		return
+	}
+	hold, _ := lookup(c.Values, "global", "proxy", "holdApplicationUntilProxyStarts").(bool)
+	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.GetHoldApplicationUntilProxyStarts().GetValue() {
+		hold = true
+	}
+	pod.Spec.Containers = move(pod.Spec.Containers, proxyName, hold)
+	pod.Spec.InitContainers = move(pod.Spec.InitContainers, validationName, true)
+	pod.Spec.InitContainers = move(pod.Spec.InitContainers, initName, false)
+}
+
+func move(cs []corev1.Container, name string, first bool) []corev1.Container {
+	for i, ct := range cs {
+		if ct.Name != name {
+			continue
+		}
+		rest := append(append([]corev1.Container{}, cs[:i]...), cs[i+1:]...)
+		if first {
+			return append([]corev1.Container{ct}, rest...)
+		}
+		return append(rest, ct)
+	}
+	return cs
+}
