@@ -288,3 +288,23 @@ func (a *Applier) waitCRDs(ctx context.Context, crds []manifest.Object) error {
 	w := &Waiter{Client: a.Client, Timeout: t}
 	return w.Wait(ctx, crds, nil)
 }
+
+// Check tells once whether an object is ready and, when it is not, why.
+func Check(ctx context.Context, c *kube.Client, o manifest.Object) (ready bool, reason string, err error) {
+	w := &Waiter{Client: c}
+	st, err := w.check(ctx, o)
+	if err != nil {
+		return false, "", err
+	}
+	if !st.ready {
+		if o.Object.GetKind() == "Deployment" {
+			list, err := c.Kubernetes.CoreV1().Events(o.Object.GetNamespace()).List(ctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+			if err == nil {
+				if ev := warningsFor(list.Items, o.Object.GetName()); ev != "" {
+					st.reason += "; " + ev
+				}
+			}
+		}
+	}
+	return st.ready, st.reason, nil
+}
