@@ -418,3 +418,7 @@ func jsonIndent(raw []byte) string {
 	}
 	return string(lines[1][:n])
 }
+
+// NewUninjector returns an Injector for uninjection only, which needs no
+// configuration.
+func NewUninjector() *Injector { return &Injector{} }

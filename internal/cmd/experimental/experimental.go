@@ -1,0 +1,82 @@
+// Package experimental implements `meshctl x`, the home of experimental
+// commands, and `meshctl x uninject`. Other packages add their experimental
+// commands under "x" through the CLI's subcommand registry.
+package experimental
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshctl/meshctl/internal/cmd/kubeinject/streamio"
+	"github.com/meshctl/meshctl/internal/cmdutil"
+	"github.com/meshctl/meshctl/pkg/inject"
+	"github.com/meshctl/meshctl/pkg/yamlstream"
+)
+
+// NewCmd builds `meshctl x`.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "x",
+		Aliases: []string{"experimental"},
+		Short:   "Experimental commands, whose interface may still change",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(NewUninjectCmd(f))
+	return cmd
+}
+
+// UninjectOptions are what one run of `meshctl x uninject` needs.
+type UninjectOptions struct {
+	IO streamio.Options
+	f  *cmdutil.Factory
+}
+
+// NewUninjectCmd builds `meshctl x uninject`.
+func NewUninjectCmd(f *cmdutil.Factory) *cobra.Command { return newUninjectCmd(f, nil) }
+
+func newUninjectCmd(f *cmdutil.Factory, runF func(*UninjectOptions) error) *cobra.Command {
+	o := &UninjectOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "uninject -f FILE|DIR|- [-o FILE | --in-place]",
+		Short: "Remove a sidecar injection from Kubernetes YAML or JSON files",
+		Long: `Remove what kube-inject (or the injection webhook) added to workloads, found
+through the sidecar.istio.io/status annotation: the injected containers,
+volumes and pull secrets, the annotations and labels, and the probe rewrites
+(the originals come from the proxy's ISTIO_KUBE_APP_PROBERS). For output of
+meshctl kube-inject, uninject gives back the original bytes. No configuration
+and no cluster are needed.`,
+		Example: `  meshctl x uninject -f deploy-injected.yaml > deploy.yaml
+  meshctl x uninject -f k8s/ --in-place`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.IO.Validate(); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return o.Run()
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&o.IO.Files, "filename", "f", nil, "Input file or directory (recursive: .yaml, .yml, .json); - reads standard input (repeatable)")
+	fl.StringVarP(&o.IO.Output, "output", "o", "", "Write the result to this file (atomically) instead of standard output")
+	fl.BoolVar(&o.IO.InPlace, "in-place", false, "Rewrite each input file (atomically)")
+	return cmd
+}
+
+// Run uninjects.
+func (o *UninjectOptions) Run() error {
+	opts := o.IO
+	opts.Stdin, opts.Stdout = o.f.In, o.f.Out
+	un := inject.NewUninjector()
+	report := func(r inject.Result) { fmt.Fprintln(o.f.ErrOut, r.String()) }
+	return streamio.Run(opts, func(d yamlstream.Document, w io.Writer) error {
+		return un.WriteDocument(d, w, report, false)
+	})
+}
