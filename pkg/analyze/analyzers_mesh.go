@@ -142,47 +142,71 @@ func gatewayWorkloads(s *Snapshot, gw *networking.Gateway) ([]*Workload, bool) {
 }
 
 func analyzeGatewayPorts(c *Context) {
+	// Gateways usually share a few selectors: resolve each selector once, so
+	// the cost is (selectors × workloads), not (gateways × workloads).
+	type resolved struct {
+		known bool
+		found bool
+		ports map[uint32]bool
+	}
+	cache := map[string]*resolved{}
 	for _, r := range c.S.List(KindGateway) {
 		gw := specOf[*networking.Gateway](r)
-		ws, known := gatewayWorkloads(c.S, gw)
-		if !known {
+		selStr := labels.SelectorFromSet(gw.GetSelector()).String()
+		res, ok := cache[selStr]
+		if !ok {
+			ws, known := gatewayWorkloads(c.S, gw)
+			res = &resolved{known: known, found: len(ws) > 0, ports: gatewayServicePorts(c.S, ws)}
+			cache[selStr] = res
+		}
+		if !res.known {
 			continue
 		}
-		selStr := labels.SelectorFromSet(gw.GetSelector()).String()
-		if len(ws) == 0 {
+		if !res.found {
 			c.Report(r, ReferencedResourceNotFound, "spec.selector", "selector", selStr)
 			continue
-		}
-		ports := map[uint32]bool{}
-		for _, w := range ws {
-			for _, sr := range c.S.List(KindService) {
-				if sr.Namespace != w.Namespace {
-					continue
-				}
-				svc, ok := sr.Spec.(*corev1.Service)
-				if !ok || len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(w.Labels) {
-					continue
-				}
-				for _, p := range svc.Spec.Ports {
-					if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
-						continue
-					}
-					ports[uint32(p.Port)] = true
-					if tp := p.TargetPort.IntValue(); tp != 0 {
-						ports[uint32(tp)] = true
-					}
-				}
-			}
 		}
 		for i, srv := range gw.GetServers() {
 			if srv.GetPort() == nil {
 				continue
 			}
-			if !ports[srv.GetPort().GetNumber()] {
+			if !res.ports[srv.GetPort().GetNumber()] {
 				c.Report(r, GatewayPortNotDefinedOnService, fmt.Sprintf("spec.servers[%d].port", i), int(srv.GetPort().GetNumber()), selStr)
 			}
 		}
 	}
+}
+
+// gatewayServicePorts collects the TCP ports and target ports of the
+// Services that select the gateway workloads.
+func gatewayServicePorts(s *Snapshot, ws []*Workload) map[uint32]bool {
+	ports := map[uint32]bool{}
+	if len(ws) == 0 {
+		return ports
+	}
+	byNs := map[string][]*corev1.Service{}
+	for _, sr := range s.List(KindService) {
+		if svc, ok := sr.Spec.(*corev1.Service); ok && len(svc.Spec.Selector) > 0 {
+			byNs[sr.Namespace] = append(byNs[sr.Namespace], svc)
+		}
+	}
+	for _, w := range ws {
+		for _, svc := range byNs[w.Namespace] {
+			if !labels.SelectorFromSet(svc.Spec.Selector).Matches(w.Labels) {
+				continue
+			}
+			for _, p := range svc.Spec.Ports {
+				if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
+					continue
+				}
+				ports[uint32(p.Port)] = true
+				if tp := p.TargetPort.IntValue(); tp != 0 {
+					ports[uint32(tp)] = true
+				}
+			}
+		}
+	}
+	return ports
 }
 
 func analyzeConflictingGateways(c *Context) {

@@ -6,7 +6,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
@@ -44,8 +43,8 @@ func DecodeDocument(doc yamlstream.Document, defaultNamespace string) ([]*Resour
 	if doc.IsEmpty() {
 		return nil, nil, nil
 	}
-	var obj map[string]any
-	if err := yaml.Unmarshal(doc.Raw, &obj); err != nil {
+	obj, err := parseYAML(doc.Raw)
+	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", doc.Where(), err)
 	}
 	if obj == nil {

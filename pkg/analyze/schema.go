@@ -270,6 +270,10 @@ func scalar(fd protoreflect.FieldDescriptor, v any, path string, errs *[]FieldEr
 			if ev := ed.Values().ByNumber(protoreflect.EnumNumber(x)); ev != nil && x == math.Trunc(x) {
 				return protoreflect.ValueOfEnum(ev.Number()), true
 			}
+		case int64:
+			if ev := ed.Values().ByNumber(protoreflect.EnumNumber(x)); ev != nil && x >= math.MinInt32 && x <= math.MaxInt32 {
+				return protoreflect.ValueOfEnum(ev.Number()), true
+			}
 		}
 		names := make([]string, 0, ed.Values().Len())
 		for i := 0; i < ed.Values().Len(); i++ {
@@ -353,6 +357,8 @@ func describe(v any) string {
 		return strconv.Quote(x)
 	case float64:
 		return strconv.FormatFloat(x, 'g', -1, 64)
+	case int64:
+		return strconv.FormatInt(x, 10)
 	case bool:
 		return strconv.FormatBool(x)
 	}

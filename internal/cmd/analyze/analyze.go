@@ -79,7 +79,7 @@ with --write-baseline FILE and fail later only on new ones with --baseline FILE.
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&o.UseKube, "use-kube", false, "With file arguments, also read the live cluster's resources (files win)")
-	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Analyze every namespace of the live cluster")
+	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Analyze every namespace of the live cluster (files are always analyzed in every namespace they hold)")
 	fl.BoolVarP(&o.ListAnalyzers, "list-analyzers", "L", false, "List the analyzers and the codes they report, then exit")
 	fl.StringSliceVar(&o.Analyzers, "analyzer", nil, "Run only these analyzers (names, groups such as 'virtualservice', or globs; repeatable)")
 	fl.StringVarP(&o.Output, "output", "o", analyze.FormatLog, "Output format: one of "+strings.Join(analyze.Formats, "|"))
@@ -136,9 +136,6 @@ func (o *Options) Validate() error {
 	}
 	if o.UseKube && len(o.Files) == 0 {
 		return cmdutil.UsageErrorf("--use-kube adds the cluster to file arguments; with no files the cluster is analyzed anyway")
-	}
-	if o.AllNamespaces && len(o.Files) > 0 && !o.UseKube {
-		return cmdutil.UsageErrorf("-A applies to the live cluster: add --use-kube or drop the file arguments")
 	}
 	if o.Timeout <= 0 {
 		return cmdutil.UsageErrorf("--timeout must be positive")

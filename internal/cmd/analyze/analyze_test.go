@@ -185,7 +185,6 @@ func TestFlagsAndList(t *testing.T) {
 		{"--suppress", "IST0101", "x.yaml"},
 		{"--analyzer", "nope", "x.yaml"},
 		{"--use-kube"},
-		{"-A", "x.yaml"},
 	} {
 		_, stderr, code := run(t, "", append([]string{"analyze", "--kubeconfig", kc}, args...)...)
 		if code != 2 {
