@@ -234,7 +234,7 @@ func decodePod(d yamlstream.Document, n *yaml.Node) (*corev1.Pod, error) {
 }
 
 // skipReason says why a pod is not injected, "" when it is.
-func skipReason(w Workload, pod *corev1.Pod) string {
+func skipReason(w Workload, pod *corev1.Pod, revision string) string {
 	if pod.Spec.HostNetwork {
 		return "host network"
 	}
@@ -247,6 +247,9 @@ func skipReason(w Workload, pod *corev1.Pod) string {
 			return "disabled by annotation " + annInject
 		}
 	}
+	if rev, ok := pod.Labels["istio.io/rev"]; ok && rev != revisionName(revision) {
+		return fmt.Sprintf("labelled for revision %q, injecting for %q", rev, revisionName(revision))
+	}
 	ns := w.Namespace
 	if ns == "" {
 		ns = pod.Namespace
@@ -255,6 +258,13 @@ func skipReason(w Workload, pod *corev1.Pod) string {
 		return "system namespace " + ns
 	}
 	return ""
+}
+
+func revisionName(r string) string {
+	if r == "" {
+		return "default"
+	}
+	return r
 }
 
 // InjectPod returns the injected form of a pod that belongs to workload w.
@@ -287,7 +297,7 @@ func (in *Injector) InjectDocument(d yamlstream.Document) ([]byte, []Result, err
 				return nil, nil, err
 			}
 			for i := range res {
-				if res[i].Action == Injected && bytes.Equal(out, d.Raw) {
+				if res[i].Action == Injected && bytes.Equal(bytes.TrimRight(out, "\n"), bytes.TrimRight(d.Raw, "\n")) {
 					res[i].Action, res[i].Reason = Unchanged, "already injected"
 				}
 			}
@@ -319,7 +329,7 @@ func (in *Injector) injectOnce(d yamlstream.Document) ([]byte, []Result, error) 
 		if err != nil {
 			return nil, nil, err
 		}
-		if why := skipReason(t.workload, pod); why != "" {
+		if why := skipReason(t.workload, pod, in.cfg.revision); why != "" {
 			res = append(res, t.result(d, Skipped, why))
 			continue
 		}

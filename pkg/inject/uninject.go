@@ -211,8 +211,14 @@ func uninjectPod(p patcher, pod *yaml.Node) error {
 	} else {
 		drop = append(drop, promScrape, promPort, promPath)
 	}
-	removeKeys(del, meta, "annotations", anns, drop)
-	removeKeys(del, meta, "labels", labels, addedLabels)
+	goneA := removeKeys(del, meta, "annotations", anns, drop)
+	goneL := removeKeys(del, meta, "labels", labels, addedLabels)
+	// Metadata that held only what injection added was added by it.
+	if left := len(meta.Content) / 2; left > 0 && (goneA && goneL && left == 2 || goneA && labels == nil && left == 1) {
+		delete(del.entries, meta)
+		mi, _ := mapGet(pod, "metadata")
+		del.entry(pod, mi)
+	}
 	return del.run(p)
 }
 
@@ -226,9 +232,9 @@ func set(names []string) map[string]bool {
 
 // removeKeys deletes keys from mapping m (the value of key under parent);
 // when none would be left, the whole entry goes.
-func removeKeys(del *deleter, parent *yaml.Node, key string, m *yaml.Node, keys []string) {
+func removeKeys(del *deleter, parent *yaml.Node, key string, m *yaml.Node, keys []string) bool {
 	if m == nil || m.Kind != yaml.MappingNode {
-		return
+		return false
 	}
 	drop := set(keys)
 	var rm []int
@@ -238,16 +244,17 @@ func removeKeys(del *deleter, parent *yaml.Node, key string, m *yaml.Node, keys 
 		}
 	}
 	if len(rm) == 0 {
-		return
+		return false
 	}
-	if len(rm)*2 == len(m.Content) && !isFlow(m) {
+	if len(rm)*2 == len(m.Content) {
 		pi, _ := mapGet(parent, key)
 		del.entry(parent, pi)
-		return
+		return true
 	}
 	for _, i := range rm {
 		del.entry(m, i)
 	}
+	return false
 }
 
 func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober) error {
