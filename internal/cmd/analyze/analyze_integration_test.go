@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/internal/testcluster"
+	"github.com/meshctl/meshctl/pkg/analyze"
 	"github.com/meshctl/meshctl/pkg/kube"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
@@ -263,9 +264,49 @@ func TestLiveForbiddenIsAWarning(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
+	if strings.Contains(stderr, "pods") || strings.Contains(stderr, "deployments") {
+		t.Errorf("read kinds the selected analyzer does not need:\n%s", stderr)
+	}
 	if strings.Contains(stderr, "secrets") || strings.Contains(stderr, "cannot list configmaps") {
 		t.Errorf("read Secrets or listed ConfigMaps:\n%s", stderr)
 	}
 }
 
 var nsGVR = schemaGVR("", "v1", "namespaces")
+
+func TestLiveReadIsPagedAndBounded(t *testing.T) {
+	c := testcluster.Get(t)
+	admin, err := kube.NewClientFromConfig(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	installIstioCRDs(t, admin)
+	var b strings.Builder
+	for i := 0; i < 7; i++ {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Service\nmetadata: {name: s%d, namespace: paging}\nspec: {ports: [{name: http, port: 80}]}\n", i)
+	}
+	applyStream(t, admin, b.String(), "paging.yaml")
+	in, err := analyze.ReadCluster(context.Background(), admin, analyze.KubeOptions{Namespace: "paging", Kinds: []string{analyze.KindService, analyze.KindVirtualService}, PageSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := 0
+	for _, r := range in.Resources {
+		switch r.Kind {
+		case analyze.KindService:
+			services++
+		case analyze.KindConfigMap:
+		default:
+			t.Errorf("read a %s, which was not asked for", r.Kind)
+		}
+	}
+	if services != 7 || len(in.Warnings) != 0 {
+		t.Fatalf("%d services over pages of 2 (want 7), warnings %v", services, in.Warnings)
+	}
+
+	// An impossible deadline is a clear error, not a hang.
+	_, stderr, code := run(t, "", "analyze", "--kubeconfig", c.AdminKubeconfig, "-n", "paging", "--timeout", "1ns")
+	if code != 1 || !strings.Contains(stderr, "--timeout") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
