@@ -114,9 +114,25 @@ func neverPruned(kind string) bool {
 	return kind == "CustomResourceDefinition" || kind == "Namespace"
 }
 
+// InScope tells whether an object found by its labels belongs to the install
+// whose control plane namespace is ns and whose record lists keys: it is
+// listed in the record, or it lives in that namespace. Two installs of the
+// same name and revision in different namespaces thus never touch each
+// other's objects.
+func InScope(u *unstructured.Unstructured, ns string, keys map[string]bool) bool {
+	return keys[manifest.Key(u)] || (ns != "" && u.GetNamespace() == ns)
+}
+
 // PrunePlan lists the objects that this install and revision own and m no
-// longer renders, in deletion order (reverse install order).
-func PrunePlan(ctx context.Context, c *kube.Client, m *manifest.Manifest, extra []schema.GroupKind) ([]*unstructured.Unstructured, error) {
+// longer renders, in deletion order (reverse install order). Only objects
+// in scope (see InScope) are candidates: the previous record's objects and
+// those in the control plane namespace ns.
+func PrunePlan(ctx context.Context, c *kube.Client, m *manifest.Manifest, ns string, recorded []string) ([]*unstructured.Unstructured, error) {
+	keys := map[string]bool{}
+	for _, k := range recorded {
+		keys[k] = true
+	}
+	extra := KindsOf(recorded)
 	rendered := map[string]bool{}
 	var kinds []schema.GroupKind
 	for _, o := range m.Objects {
@@ -130,7 +146,7 @@ func PrunePlan(ctx context.Context, c *kube.Client, m *manifest.Manifest, extra 
 	var out []*unstructured.Unstructured
 	for i := len(owned) - 1; i >= 0; i-- {
 		u := owned[i]
-		if rendered[manifest.Key(u)] || neverPruned(u.GetKind()) {
+		if rendered[manifest.Key(u)] || neverPruned(u.GetKind()) || !InScope(u, ns, keys) {
 			continue
 		}
 		out = append(out, u)
@@ -139,13 +155,17 @@ func PrunePlan(ctx context.Context, c *kube.Client, m *manifest.Manifest, extra 
 }
 
 func (a *Applier) prune(ctx context.Context, m *manifest.Manifest) ([]ObjectResult, error) {
-	var extra []schema.GroupKind
+	var recorded []string
 	if a.Opts.Namespace != "" {
-		if r, err := ReadRecord(ctx, a.Client, a.Opts.Namespace, m.Name); err == nil && r != nil {
-			extra = KindsOf(r.Objects)
+		r, err := ReadRecord(ctx, a.Client, a.Opts.Namespace, m.Name)
+		if err != nil {
+			return nil, fmt.Errorf("pruning: %w", err)
+		}
+		if r != nil {
+			recorded = r.Objects
 		}
 	}
-	plan, err := PrunePlan(ctx, a.Client, m, extra)
+	plan, err := PrunePlan(ctx, a.Client, m, a.Opts.Namespace, recorded)
 	if err != nil {
 		return nil, fmt.Errorf("pruning: %w", err)
 	}

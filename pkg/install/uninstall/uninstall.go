@@ -95,22 +95,26 @@ func Plan(ctx context.Context, c *kube.Client, sel Selection) ([]*unstructured.U
 		records[sel.Manifest.Name] = true
 	default:
 		rev := apply.RevisionLabel(sel.Revision)
-		all, err := apply.ListOwned(ctx, c, owned+","+manifest.LabelRevision+"="+rev, nil)
-		if err != nil {
-			return nil, err
-		}
-		for i := len(all) - 1; i >= 0; i-- {
-			if !shared(all[i]) {
-				objs = append(objs, all[i])
-			}
-		}
 		recs, err := apply.ReadRecords(ctx, c, sel.Namespace)
 		if err != nil {
 			return nil, err
 		}
+		keys := map[string]bool{}
 		for _, r := range recs {
 			if apply.RevisionLabel(r.Revision) == rev {
 				records[r.Name] = true
+				for _, k := range r.Objects {
+					keys[k] = true
+				}
+			}
+		}
+		all, err := apply.ListOwned(ctx, c, owned+","+manifest.LabelRevision+"="+rev, apply.KindsOf(slices.Collect(maps.Keys(keys))))
+		if err != nil {
+			return nil, err
+		}
+		for i := len(all) - 1; i >= 0; i-- {
+			if !shared(all[i]) && apply.InScope(all[i], sel.Namespace, keys) {
+				objs = append(objs, all[i])
 			}
 		}
 	}
