@@ -78,7 +78,7 @@ with --write-baseline FILE and fail later only on new ones with --baseline FILE.
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&o.UseKube, "use-kube", false, "With file arguments, also read the live cluster's resources (files win)")
+	fl.BoolVar(&o.UseKube, "use-kube", false, "With file arguments, also read the live cluster's resources (files win); without files the cluster is always read")
 	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Analyze every namespace of the live cluster (files are always analyzed in every namespace they hold)")
 	fl.BoolVarP(&o.ListAnalyzers, "list-analyzers", "L", false, "List the analyzers and the codes they report, then exit")
 	fl.StringSliceVar(&o.Analyzers, "analyzer", nil, "Run only these analyzers (names, groups such as 'virtualservice', or globs; repeatable)")
@@ -133,9 +133,6 @@ func (o *Options) Validate() error {
 	}
 	if o.selected, err = analyze.Select(o.Analyzers); err != nil {
 		return cmdutil.UsageErrorf("--analyzer: %v", err)
-	}
-	if o.UseKube && len(o.Files) == 0 {
-		return cmdutil.UsageErrorf("--use-kube adds the cluster to file arguments; with no files the cluster is analyzed anyway")
 	}
 	if o.Timeout <= 0 {
 		return cmdutil.UsageErrorf("--timeout must be positive")

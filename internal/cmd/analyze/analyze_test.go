@@ -184,7 +184,6 @@ func TestFlagsAndList(t *testing.T) {
 		{"--failure-threshold", "Fatal", "x.yaml"},
 		{"--suppress", "IST0101", "x.yaml"},
 		{"--analyzer", "nope", "x.yaml"},
-		{"--use-kube"},
 	} {
 		_, stderr, code := run(t, "", append([]string{"analyze", "--kubeconfig", kc}, args...)...)
 		if code != 2 {
@@ -207,6 +206,48 @@ func TestFlagsAndList(t *testing.T) {
 	_, stderr, code = run(t, "", "analyze", "--kubeconfig", kc)
 	if code != 1 || !strings.Contains(stderr, "kubeconfig") {
 		t.Fatalf("live run with a bad kubeconfig: exit %d: %s", code, stderr)
+	}
+}
+
+func TestClusterDomainAndMeshConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := writeFile(t, dir, "app.yaml", `apiVersion: v1
+kind: Service
+metadata: {name: hello, namespace: shop}
+spec: {selector: {app: hello}, ports: [{name: http, port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello, namespace: shop}
+spec:
+  selector: {matchLabels: {app: hello}}
+  template:
+    metadata: {labels: {app: hello}}
+    spec: {containers: [{name: hello, image: hello}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: hello, namespace: shop}
+spec: {hosts: [hello], http: [{route: [{destination: {host: hello.shop.svc.corp.example}}]}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ingress-only, namespace: mesh-root}
+spec: {selector: {matchLabels: {app: nothing}}}
+`)
+	kc := badKubeconfig(t)
+	stdout, _, code := run(t, "", "analyze", "--kubeconfig", kc, f)
+	if code != 79 || !strings.Contains(stdout, `Referenced host not found: "hello.shop.svc.corp.example"`) {
+		t.Fatalf("default domain: exit %d\n%s", code, stdout)
+	}
+	if strings.Contains(stdout, "IST0127") {
+		t.Fatalf("mesh-root is not the root namespace by default, and has no workloads:\n%s", stdout)
+	}
+	mesh := writeFile(t, dir, "mesh.yaml", "rootNamespace: mesh-root\n")
+	stdout, stderr, code := run(t, "", "analyze", "--kubeconfig", kc, "--cluster-domain", "corp.example", "--meshConfigFile", mesh, f)
+	if code != 0 || !strings.Contains(stdout, "Warning [IST0127] (AuthorizationPolicy mesh-root/ingress-only") || strings.Contains(stdout, "IST0101") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
 
