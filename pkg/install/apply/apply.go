@@ -195,6 +195,24 @@ type Applier struct {
 
 	mu     sync.Mutex
 	writes int
+	// dryNamespaces are namespaces that a dry run only pretended to create:
+	// objects in them cannot be checked by the server, they are all new.
+	dryNamespaces map[string]bool
+}
+
+func (a *Applier) dryCreated(ns string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.dryNamespaces == nil {
+		a.dryNamespaces = map[string]bool{}
+	}
+	a.dryNamespaces[ns] = true
+}
+
+func (a *Applier) inDryNamespace(ns string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return ns != "" && a.dryNamespaces[ns]
 }
 
 // Apply applies m and returns what happened to each object. On error the
@@ -379,6 +397,10 @@ func Resource(c *kube.Client, u *unstructured.Unstructured) (dynamic.ResourceInt
 // the apply would change nothing and no write is made.
 func (a *Applier) applyOne(ctx context.Context, u *unstructured.Unstructured, crdKinds map[string]bool) (Action, error) {
 	what := ref(u.GetKind(), u.GetNamespace(), u.GetName())
+	if a.Opts.DryRun && a.inDryNamespace(u.GetNamespace()) {
+		a.wrote()
+		return Created, nil
+	}
 	ri, _, err := Resource(a.Client, u)
 	if err != nil {
 		gvk := u.GroupVersionKind()
@@ -414,6 +436,9 @@ func (a *Applier) applyOne(ctx context.Context, u *unstructured.Unstructured, cr
 		return "", a.applyError(what, err)
 	}
 	if live == nil {
+		if a.Opts.DryRun && u.GetKind() == "Namespace" && u.GroupVersionKind().Group == "" {
+			a.dryCreated(u.GetName())
+		}
 		a.wrote()
 		return Created, nil
 	}

@@ -45,6 +45,9 @@ func (a *Applier) ensureNamespace(ctx context.Context, name string, m *manifest.
 	case err != nil:
 		return nil, fmt.Errorf("creating namespace %s: %w", name, kube.Explain(err, a.Client.Host()))
 	}
+	if a.Opts.DryRun {
+		a.dryCreated(name)
+	}
 	a.wrote()
 	return &ObjectResult{Component: manifest.Base, Kind: "Namespace", Name: name, Action: Created}, nil
 }
