@@ -35,6 +35,13 @@ func init() {
 		run:    analyzeGatewayPorts,
 	})
 	register(&analyzer{
+		name:   "gateway.SecretAnalyzer",
+		desc:   "Checks that the TLS credentials a Gateway names exist in its workloads' namespace (live clusters; Secrets are fetched by name, never listed)",
+		codes:  []*MessageType{ReferencedResourceNotFound},
+		inputs: []string{KindGateway, KindPod, KindDeployment, KindStatefulSet, KindDaemonSet, KindSecret},
+		run:    analyzeGatewaySecrets,
+	})
+	register(&analyzer{
 		name:   "gateway.ConflictingGatewayAnalyzer",
 		desc:   "Checks that Gateways with the same selector and port do not serve the same hosts",
 		codes:  []*MessageType{ConflictingGateways},
@@ -207,6 +214,53 @@ func gatewayServicePorts(s *Snapshot, ws []*Workload) map[uint32]bool {
 		}
 	}
 	return ports
+}
+
+// GatewaySecretRefs lists the Secrets ("namespace/name") the Gateways
+// reference through tls.credentialName, resolved in the namespace of the
+// first workload each Gateway selects. Gateways whose workloads are unknown
+// are left out.
+func GatewaySecretRefs(s *Snapshot) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range s.List(KindGateway) {
+		gw := specOf[*networking.Gateway](r)
+		ws, _ := gatewayWorkloads(s, gw)
+		if len(ws) == 0 {
+			continue
+		}
+		for _, srv := range gw.GetServers() {
+			if cn := srv.GetTls().GetCredentialName(); cn != "" {
+				ns, name := gatewayRef(cn, ws[0].Namespace)
+				if k := ns + "/" + name; !seen[k] {
+					seen[k] = true
+					out = append(out, k)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func analyzeGatewaySecrets(c *Context) {
+	for _, r := range c.S.List(KindGateway) {
+		gw := specOf[*networking.Gateway](r)
+		ws, _ := gatewayWorkloads(c.S, gw)
+		if len(ws) == 0 {
+			continue
+		}
+		for i, srv := range gw.GetServers() {
+			cn := srv.GetTls().GetCredentialName()
+			if cn == "" {
+				continue
+			}
+			ns, name := gatewayRef(cn, ws[0].Namespace)
+			if c.S.Get(KindSecret, ns, name) == nil && c.S.SecretMissing(ns, name) {
+				c.Report(r, ReferencedResourceNotFound, fmt.Sprintf("spec.servers[%d].tls.credentialName", i), "credentialName", cn)
+			}
+		}
+	}
 }
 
 func analyzeConflictingGateways(c *Context) {

@@ -112,6 +112,9 @@ spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: ht
 		{"gateway selector not checked without control plane workloads", "gateway.IngressGatewayPortAnalyzer", gateway("gw", 80, "a"), SnapshotOptions{}, nil},
 		{"conflicting gateways", "gateway.ConflictingGatewayAnalyzer", gateway("a", 80, "x.example.com") + gateway("b", 80, "x.example.com"), SnapshotOptions{}, []string{"IST0145 Gateway default/a", "IST0145 Gateway default/b"}},
 		{"gateways on different ports", "gateway.ConflictingGatewayAnalyzer", gateway("a", 80, "x.example.com") + gateway("b", 443, "x.example.com"), SnapshotOptions{}, nil},
+		{"gateway secret known missing", "gateway.SecretAnalyzer", ingress + tlsGateway, SnapshotOptions{MissingSecrets: []string{"istio-system/shop-cert"}}, []string{"IST0101 Gateway default/tls"}},
+		{"gateway secret unknown", "gateway.SecretAnalyzer", ingress + tlsGateway, SnapshotOptions{}, nil},
+		{"gateway secret present", "gateway.SecretAnalyzer", ingress + tlsGateway + "\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: shop-cert, namespace: istio-system}\ndata: {tls.crt: c2VjcmV0}\n", SnapshotOptions{MissingSecrets: []string{"istio-system/shop-cert"}}, nil},
 		// Sidecars
 		{"two namespace-wide sidecars", "sidecar.SelectorAnalyzer", sidecar("a", "") + sidecar("b", ""), SnapshotOptions{}, []string{"IST0111 Sidecar default/a", "IST0111 Sidecar default/b"}},
 		{"one namespace-wide sidecar per namespace", "sidecar.SelectorAnalyzer", sidecar("a", "") + strings.Replace(sidecar("b", ""), "namespace: default", "namespace: other", 1), SnapshotOptions{}, nil},
@@ -190,6 +193,24 @@ spec:
   selector: {istio: ingressgateway}
   ports: [{name: http2, port: 80, targetPort: 8080}]
 `
+
+const tlsGateway = `
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: tls, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 443, name: https, protocol: HTTPS}, tls: {mode: SIMPLE, credentialName: shop-cert}, hosts: [shop.example.com]}]
+`
+
+func TestSecretsKeepNoData(t *testing.T) {
+	t.Parallel()
+	rs := load(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\ndata: {tls.key: c2VjcmV0}\n")
+	if len(rs) != 1 || rs[0].Spec != nil || rs[0].Kind != KindSecret {
+		t.Fatalf("secret decoded as %+v", rs[0])
+	}
+}
 
 func gateway(name string, port int, host string) string {
 	return "\n---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: " + name + ", namespace: default}\nspec:\n  selector:\n    istio: ingressgateway\n  servers: [{port: {number: " + itoa(port) + ", name: http, protocol: HTTP}, hosts: [\"" + host + "\"]}]\n"

@@ -112,6 +112,7 @@ func DecodeObject(obj map[string]any, defaultNamespace string) (*Resource, *Skip
 		r.FieldErrors = append(r.FieldErrors, FieldError{"metadata.name", "required"})
 	}
 	switch {
+	case ki.MetadataOnly:
 	case ki.Removed:
 		r.Spec = obj
 	case ki.newSpec != nil:

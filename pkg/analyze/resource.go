@@ -57,6 +57,7 @@ const (
 	KindService     = "Service"
 	KindPod         = "Pod"
 	KindConfigMap   = "ConfigMap"
+	KindSecret      = "Secret"
 	KindDeployment  = "Deployment"
 	KindStatefulSet = "StatefulSet"
 	KindDaemonSet   = "DaemonSet"
@@ -95,6 +96,9 @@ type KindInfo struct {
 	Namespaced bool
 	// Removed is true for APIs Istio no longer serves.
 	Removed bool
+	// MetadataOnly kinds keep only their metadata (Secrets: their data is
+	// never decoded or kept).
+	MetadataOnly bool
 
 	newSpec func() proto.Message
 	newObj  func() any
@@ -109,6 +113,7 @@ var kinds = []*KindInfo{
 	{Group: "", Kind: KindNamespace, Resource: "namespaces", Versions: []string{"v1"}, newObj: func() any { return &corev1.Namespace{} }},
 	{Group: "", Kind: KindService, Resource: "services", Versions: []string{"v1"}, Namespaced: true, newObj: func() any { return &corev1.Service{} }},
 	{Group: "", Kind: KindPod, Resource: "pods", Versions: []string{"v1"}, Namespaced: true, newObj: func() any { return &corev1.Pod{} }},
+	{Group: "", Kind: KindSecret, Resource: "secrets", Versions: []string{"v1"}, Namespaced: true, MetadataOnly: true},
 	{Group: "", Kind: KindConfigMap, Resource: "configmaps", Versions: []string{"v1"}, Namespaced: true, newObj: func() any { return &corev1.ConfigMap{} }},
 	{Group: "apps", Kind: KindDeployment, Resource: "deployments", Versions: []string{"v1"}, Namespaced: true, newObj: func() any { return &appsv1.Deployment{} }},
 	{Group: "apps", Kind: KindStatefulSet, Resource: "statefulsets", Versions: []string{"v1"}, Namespaced: true, newObj: func() any { return &appsv1.StatefulSet{} }},

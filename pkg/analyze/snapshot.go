@@ -31,6 +31,10 @@ type SnapshotOptions struct {
 	// Live is true when the resources include what a cluster holds, so
 	// that "no workload matches" can be said about the namespaces read.
 	Live bool
+	// MissingSecrets are Secrets ("namespace/name") that were looked up in
+	// the cluster and do not exist. Only these are reported missing: a
+	// Secret absent from files may well exist in the cluster.
+	MissingSecrets []string
 }
 
 // Duplicate is a resource defined twice in the inputs.
@@ -163,6 +167,16 @@ func (s *Snapshot) List(kind string) []*Resource { return s.byKind[kind] }
 // Get finds one resource.
 func (s *Snapshot) Get(kind, namespace, name string) *Resource {
 	return s.byKey[kind+"/"+namespace+"/"+name]
+}
+
+// SecretMissing reports whether the Secret is known not to exist.
+func (s *Snapshot) SecretMissing(ns, name string) bool {
+	for _, m := range s.opts.MissingSecrets {
+		if m == ns+"/"+name {
+			return true
+		}
+	}
+	return false
 }
 
 // Len is the number of resources.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,6 +34,9 @@ type KubeInput struct {
 	Warnings []string
 	// NotServed lists kinds the server does not serve (their CRD is absent).
 	NotServed []string
+	// MissingSecrets are referenced Secrets ("namespace/name") that were
+	// looked up and do not exist; pass them to SnapshotOptions.
+	MissingSecrets []string
 }
 
 // ReadCluster reads the given kinds, page by page, from the cluster. It
@@ -57,6 +61,8 @@ func ReadCluster(ctx context.Context, c *kube.Client, opts KubeOptions) (*KubeIn
 		}
 		var err error
 		switch {
+		case kind == KindSecret:
+			continue // fetched by name below, once the Gateways are read
 		case kind == KindConfigMap:
 			err = readConfigMaps(ctx, c, opts, out)
 		case kind == KindNamespace && opts.Namespace != "":
@@ -65,6 +71,11 @@ func ReadCluster(ctx context.Context, c *kube.Client, opts KubeOptions) (*KubeIn
 			err = listKind(ctx, c, ki, opts, out)
 		}
 		if err != nil {
+			return out, err
+		}
+	}
+	if contains(kindsToRead, KindSecret) {
+		if err := readGatewaySecrets(ctx, c, opts, out); err != nil {
 			return out, err
 		}
 	}
@@ -93,6 +104,25 @@ func readConfigMaps(ctx context.Context, c *kube.Client, opts KubeOptions, out *
 	for _, name := range []string{"istio", "istio-sidecar-injector"} {
 		if err := getOne(ctx, c, ki, opts.IstioNamespace, name, out); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// readGatewaySecrets fetches, by name, the Secrets the Gateways read so far
+// reference, keeping only their metadata.
+func readGatewaySecrets(ctx context.Context, c *kube.Client, opts KubeOptions, out *KubeInput) error {
+	ki := kindsByName[KindSecret]
+	refs := GatewaySecretRefs(NewSnapshot(out.Resources, SnapshotOptions{IstioNamespace: opts.IstioNamespace}))
+	for _, ref := range refs {
+		ns, name, _ := strings.Cut(ref, "/")
+		before := len(out.Resources)
+		warnings := len(out.Warnings)
+		if err := getOne(ctx, c, ki, ns, name, out); err != nil {
+			return err
+		}
+		if len(out.Resources) == before && len(out.Warnings) == warnings {
+			out.MissingSecrets = append(out.MissingSecrets, ref)
 		}
 	}
 	return nil

@@ -175,6 +175,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 
 	var resources []*analyze.Resource
+	var missingSecrets []string
 	scope := ""
 	if len(o.Files) > 0 {
 		in, err := analyze.ReadFiles(o.Files, o.f.In, ns)
@@ -211,6 +212,7 @@ func (o *Options) Run(ctx context.Context) error {
 			}
 		}
 		resources = append(resources, in.Resources...)
+		missingSecrets = in.MissingSecrets
 		if scope != "" {
 			scope += " and " + where
 		} else {
@@ -220,6 +222,7 @@ func (o *Options) Run(ctx context.Context) error {
 
 	snap := analyze.NewSnapshot(resources, analyze.SnapshotOptions{
 		ClusterDomain: o.ClusterDomain, IstioNamespace: o.f.IstioNamespace(), MeshConfig: mesh, Live: o.live(),
+		MissingSecrets: missingSecrets,
 	})
 	for _, d := range snap.Duplicates() {
 		fmt.Fprintf(o.f.ErrOut, "Warning: %s is defined twice (%s and %s); the later one is analyzed\n", d.Ref, d.First, d.Later)

@@ -209,6 +209,10 @@ func TestLiveMatchesOffline(t *testing.T) {
 					}
 				}
 			}
+			// Offline analysis cannot know the cluster's Secrets, so it never
+			// reports a Gateway credential missing; create the one the
+			// bookinfo Gateway names so that both runs agree.
+			applyStream(t, admin, "apiVersion: v1\nkind: Secret\nmetadata: {name: bookinfo-cert, namespace: istio-system}\ntype: Opaque\n", "secret.yaml")
 			keep := func(ns string) bool { return nss[ns] }
 			offOut, offErr, offCode := run(t, "", "analyze", "--kubeconfig", badKubeconfig(t), "-o", "json", dir)
 			liveOut, liveErr, liveCode := run(t, "", "analyze", "--kubeconfig", c.AdminKubeconfig, "-A", "-o", "json")
@@ -308,5 +312,57 @@ func TestLiveReadIsPagedAndBounded(t *testing.T) {
 	_, stderr, code := run(t, "", "analyze", "--kubeconfig", c.AdminKubeconfig, "-n", "paging", "--timeout", "1ns")
 	if code != 1 || !strings.Contains(stderr, "--timeout") {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestLiveGatewaySecrets(t *testing.T) {
+	c := testcluster.Get(t)
+	admin, err := kube.NewClientFromConfig(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	installIstioCRDs(t, admin)
+	src := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: edge, namespace: gwsecret}
+spec:
+  selector: {matchLabels: {app: edge}}
+  template:
+    metadata: {labels: {app: edge}}
+    spec: {containers: [{name: istio-proxy, image: proxyv2}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: edge, namespace: gwsecret}
+spec: {selector: {app: edge}, ports: [{name: https, port: 443}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: present-cert, namespace: gwsecret}
+type: Opaque
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: gwsecret}
+spec:
+  selector: {app: edge}
+  servers:
+  - port: {number: 443, name: https-a, protocol: HTTPS}
+    tls: {mode: SIMPLE, credentialName: present-cert}
+    hosts: [a.example.com]
+  - port: {number: 443, name: https-b, protocol: HTTPS}
+    tls: {mode: SIMPLE, credentialName: missing-cert}
+    hosts: [b.example.com]
+`
+	applyStream(t, admin, src, "gwsecret.yaml")
+	stdout, stderr, code := run(t, "", "analyze", "--kubeconfig", c.AdminKubeconfig, "-n", "gwsecret", "--analyzer", "gateway.SecretAnalyzer")
+	want := `Error [IST0101] (Gateway gwsecret/edge) Referenced credentialName not found: "missing-cert"`
+	if code != 79 || strings.TrimSpace(stdout) != want {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Offline, the cluster's Secrets are unknown: no finding.
+	f := writeFile(t, t.TempDir(), "gw.yaml", src)
+	if stdout, _, code := run(t, "", "analyze", "--kubeconfig", badKubeconfig(t), "--analyzer", "gateway.SecretAnalyzer", f); code != 0 || stdout != "" {
+		t.Fatalf("offline: exit %d\n%s", code, stdout)
 	}
 }
