@@ -207,7 +207,7 @@ spec:
 func TestSecretsKeepNoData(t *testing.T) {
 	t.Parallel()
 	rs := load(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\ndata: {tls.key: c2VjcmV0}\n")
-	if len(rs) != 1 || rs[0].Spec != nil || rs[0].Kind != KindSecret {
+	if len(rs) != 1 || rs[0].Spec != nil || rs[0].Kind != KindSecret || rs[0].Raw != nil {
 		t.Fatalf("secret decoded as %+v", rs[0])
 	}
 }

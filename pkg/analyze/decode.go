@@ -62,6 +62,9 @@ func DecodeDocument(doc yamlstream.Document, defaultNamespace string) ([]*Resour
 			return
 		}
 		r.File, r.Index, r.Line, r.Raw = doc.Source, doc.Index, doc.Line, raw
+		if ki, _ := LookupKind(r.Kind); ki != nil && ki.MetadataOnly {
+			r.Raw = nil // never keep a Secret's data
+		}
 		out = append(out, r)
 	}
 	if k, _ := obj["kind"].(string); strings.HasSuffix(k, "List") && obj["items"] != nil {
