@@ -1,0 +1,67 @@
+package authz
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteExplanation writes a result as `authz can` prints it: the outcome and
+// summary first, then the chain of reasons per server workload.
+func WriteExplanation(w io.Writer, r Result) error {
+	head := string(r.Outcome) + ": "
+	parts := strings.Split(r.Summary, "; ")
+	var b strings.Builder
+	b.WriteString(head + strings.Join(parts, ";\n"+strings.Repeat(" ", len(head))) + "\n")
+	for _, d := range r.Backend {
+		fmt.Fprintf(&b, "\n%s -> %s:%d (workload %s): %s\n", r.From, r.To, r.Port, d.Workload, d.Outcome)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for i, reason := range d.Reasons {
+			fmt.Fprintf(tw, "  %d.\t%s\t%s\t%s\n", i+1, reason.Step, reason.Result, reason.Text)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteCheck writes `authz check` output: one line per policy in evaluation
+// order, its rules indented below.
+func WriteCheck(w io.Writer, c Check) error {
+	var b strings.Builder
+	if len(c.Policies) == 0 {
+		fmt.Fprintf(&b, "no AuthorizationPolicy applies to %s: every request that passes mutual TLS is allowed\n", c.Workload)
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, p := range c.Policies {
+		note := ""
+		if p.Note != "" {
+			note = "(" + p.Note + ")"
+		}
+		if p.DryRun {
+			note = strings.TrimSpace(note + " (dry run: not enforced)")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Action, p.Policy, note)
+		for i, r := range p.Rules {
+			fmt.Fprintf(tw, "\t  rule %d:\t%s\n", i, r)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteTLSCheck writes `authn tls-check` rows as a table.
+func WriteTLSCheck(w io.Writer, rows []TLSRow) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "HOST:PORT\tWORKLOAD\tSTATUS\tSERVER\tCLIENT\tAUTHN POLICY\tDESTINATION RULE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Host, r.Port, r.Workload, r.Status, r.Server, r.ClientMode, r.PeerAuthn, r.DestinationRule)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,505 @@
+package authz
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	networking "istio.io/api/networking/v1alpha3"
+	security "istio.io/api/security/v1beta1"
+	"google.golang.org/protobuf/encoding/protojson"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/pkg/yamlstream"
+)
+
+// Loader collects objects and builds a Snapshot. Objects it does not model
+// are skipped.
+type Loader struct {
+	// IstioNamespace is where the mesh ConfigMap "istio" is looked for.
+	IstioNamespace string
+	// LivePods says that Pods are running pods: a pod without an istio-proxy
+	// container has no sidecar whatever its labels say. Pods read from files
+	// are manifests not yet injected.
+	LivePods bool
+
+	namespaces map[string]map[string]string
+	pods       []*corev1.Pod
+	templates  []template
+	services   []*corev1.Service
+	meshYAML   []byte
+	meshWhere  string
+	meshFixed  bool
+	snap       Snapshot
+}
+
+type template struct {
+	kind, name, namespace string
+	ownedBy               string
+	tmpl                  corev1.PodTemplateSpec
+	where                 string
+}
+
+type envelope struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   metav1.ObjectMeta `json:"metadata"`
+	Spec       json.RawMessage   `json:"spec"`
+	Items      []json.RawMessage `json:"items"`
+	Data       map[string]string `json:"data"`
+}
+
+// NewLoader returns an empty loader.
+func NewLoader(istioNamespace string) *Loader {
+	if istioNamespace == "" {
+		istioNamespace = "istio-system"
+	}
+	return &Loader{IstioNamespace: istioNamespace, namespaces: map[string]map[string]string{}}
+}
+
+// AddDocument adds one YAML or JSON document (a List adds its items).
+func (l *Loader) AddDocument(d yamlstream.Document) error {
+	if d.IsEmpty() {
+		return nil
+	}
+	data, err := yaml.YAMLToJSON(d.Raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.Where(), err)
+	}
+	return l.AddJSON(data, d.Where())
+}
+
+// AddJSON adds one object, or the items of a List, given as JSON.
+func (l *Loader) AddJSON(data []byte, where string) error {
+	if len(strings.TrimSpace(string(data))) == 0 || string(data) == "null" {
+		return nil
+	}
+	var env envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if strings.HasSuffix(env.Kind, "List") && env.Items != nil {
+		for i, it := range env.Items {
+			if err := l.AddJSON(it, fmt.Sprintf("%s item %d", where, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := l.add(env, data, where); err != nil {
+		return fmt.Errorf("%s: %s %q: %w", where, env.Kind, env.Metadata.Name, err)
+	}
+	return nil
+}
+
+func group(apiVersion string) string {
+	if i := strings.Index(apiVersion, "/"); i >= 0 {
+		return apiVersion[:i]
+	}
+	return ""
+}
+
+func (l *Loader) add(env envelope, data []byte, where string) error {
+	m := env.Metadata
+	meta := Meta{Kind: env.Kind, Name: m.Name, Namespace: m.Namespace, Created: m.CreationTimestamp.Time, Where: where}
+	if meta.Namespace == "" {
+		meta.Namespace = "default"
+	}
+	spec := env.Spec
+	if len(spec) == 0 || string(spec) == "null" {
+		spec = []byte("{}")
+	}
+	g := group(env.APIVersion)
+	switch {
+	case g == "" && env.Kind == "Namespace":
+		l.namespaces[m.Name] = m.Labels
+	case g == "" && env.Kind == "ConfigMap":
+		if !l.meshFixed && (m.Name == "istio" || strings.HasPrefix(m.Name, "istio-")) && meta.Namespace == l.IstioNamespace && env.Data["mesh"] != "" {
+			if m.Name == "istio" || l.meshYAML == nil {
+				l.meshYAML, l.meshWhere = []byte(env.Data["mesh"]), where
+			}
+		}
+	case g == "" && env.Kind == "Pod":
+		var p corev1.Pod
+		if err := json.Unmarshal(data, &p); err != nil {
+			return err
+		}
+		if p.Namespace == "" {
+			p.Namespace = "default"
+		}
+		if p.Annotations == nil {
+			p.Annotations = map[string]string{}
+		}
+		p.Annotations["meshctl.where"] = where
+		l.pods = append(l.pods, &p)
+	case g == "" && env.Kind == "Service":
+		var s corev1.Service
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		if s.Namespace == "" {
+			s.Namespace = "default"
+		}
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations["meshctl.where"] = where
+		l.services = append(l.services, &s)
+	case g == "apps" || g == "batch":
+		return l.addTemplate(env, data, where)
+	case g == "security.istio.io" && env.Kind == "PeerAuthentication":
+		var s security.PeerAuthentication
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.snap.PeerAuthns = append(l.snap.PeerAuthns, &PeerAuthn{Meta: meta, Spec: &s})
+	case g == "security.istio.io" && env.Kind == "AuthorizationPolicy":
+		var s security.AuthorizationPolicy
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.snap.AuthzPolicies = append(l.snap.AuthzPolicies, &AuthzPolicy{Meta: meta, Spec: &s, DryRun: m.Annotations["istio.io/dry-run"] == "true"})
+	case g == "security.istio.io" && env.Kind == "RequestAuthentication":
+		var s security.RequestAuthentication
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.snap.ReqAuthns = append(l.snap.ReqAuthns, &ReqAuthn{Meta: meta, Spec: &s})
+	case g == "networking.istio.io" && env.Kind == "DestinationRule":
+		var s networking.DestinationRule
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.snap.DestRules = append(l.snap.DestRules, &DestRule{Meta: meta, Spec: &s})
+	case g == "authentication.istio.io" && (env.Kind == "MeshPolicy" || env.Kind == "Policy"):
+		return l.addV1alpha1(env, meta, spec)
+	}
+	return nil
+}
+
+// addV1alpha1 turns the 1.4-era MeshPolicy and namespace-wide Policy (peers
+// with mtls) into the PeerAuthentication that replaced them. Policies with
+// targets are not modelled.
+func (l *Loader) addV1alpha1(env envelope, meta Meta, spec []byte) error {
+	var old struct {
+		Targets []json.RawMessage `json:"targets"`
+		Peers   []struct {
+			MTLS *struct {
+				Mode string `json:"mode"`
+			} `json:"mtls"`
+		} `json:"peers"`
+	}
+	if err := json.Unmarshal(spec, &old); err != nil {
+		return err
+	}
+	if len(old.Targets) > 0 {
+		return nil
+	}
+	mode := security.PeerAuthentication_MutualTLS_PERMISSIVE
+	for _, p := range old.Peers {
+		if p.MTLS != nil {
+			mode = security.PeerAuthentication_MutualTLS_STRICT
+			if strings.EqualFold(p.MTLS.Mode, "PERMISSIVE") {
+				mode = security.PeerAuthentication_MutualTLS_PERMISSIVE
+			}
+		}
+	}
+	if env.Kind == "MeshPolicy" {
+		meta.Namespace = "" // placed in the root namespace at Build
+	}
+	l.snap.PeerAuthns = append(l.snap.PeerAuthns, &PeerAuthn{Meta: meta, Spec: &security.PeerAuthentication{Mtls: &security.PeerAuthentication_MutualTLS{Mode: mode}}})
+	return nil
+}
+
+func (l *Loader) addTemplate(env envelope, data []byte, where string) error {
+	t := template{kind: env.Kind, name: env.Metadata.Name, namespace: env.Metadata.Namespace, where: where}
+	if t.namespace == "" {
+		t.namespace = "default"
+	}
+	for _, o := range env.Metadata.OwnerReferences {
+		if o.Controller != nil && *o.Controller {
+			t.ownedBy = o.Kind
+		}
+	}
+	switch env.Kind {
+	case "Deployment":
+		var o appsv1.Deployment
+		if err := json.Unmarshal(data, &o); err != nil {
+			return err
+		}
+		t.tmpl = o.Spec.Template
+	case "StatefulSet":
+		var o appsv1.StatefulSet
+		if err := json.Unmarshal(data, &o); err != nil {
+			return err
+		}
+		t.tmpl = o.Spec.Template
+	case "DaemonSet":
+		var o appsv1.DaemonSet
+		if err := json.Unmarshal(data, &o); err != nil {
+			return err
+		}
+		t.tmpl = o.Spec.Template
+	case "ReplicaSet":
+		var o appsv1.ReplicaSet
+		if err := json.Unmarshal(data, &o); err != nil {
+			return err
+		}
+		t.tmpl = o.Spec.Template
+	case "Job":
+		var o batchv1.Job
+		if err := json.Unmarshal(data, &o); err != nil {
+			return err
+		}
+		t.tmpl = o.Spec.Template
+	case "CronJob":
+		var o batchv1.CronJob
+		if err := json.Unmarshal(data, &o); err != nil {
+			return err
+		}
+		t.tmpl = o.Spec.JobTemplate.Spec.Template
+	default:
+		return nil
+	}
+	l.templates = append(l.templates, t)
+	return nil
+}
+
+// SetMeshConfig sets the mesh config from YAML (a --meshConfigFile), which
+// wins over any "istio" ConfigMap.
+func (l *Loader) SetMeshConfig(data []byte, where string) {
+	l.meshYAML, l.meshWhere, l.meshFixed = data, where, true
+}
+
+// BuildOptions adjust a build.
+type BuildOptions struct {
+	// AutoMTLS overrides the mesh config's enableAutoMtls when set.
+	AutoMTLS *bool
+}
+
+// Build resolves workloads, services and the mesh config into a Snapshot.
+func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
+	s := l.snap
+	s.Mesh = DefaultMesh(l.IstioNamespace)
+	if len(l.meshYAML) > 0 {
+		m, err := parseMesh(l.meshYAML, s.Mesh)
+		if err != nil {
+			return nil, fmt.Errorf("mesh config %s: %w", l.meshWhere, err)
+		}
+		s.Mesh = m
+	}
+	if opts.AutoMTLS != nil {
+		s.Mesh.AutoMTLS = *opts.AutoMTLS
+	}
+	for _, p := range s.PeerAuthns {
+		if p.Namespace == "" {
+			p.Namespace = s.Mesh.RootNamespace
+		}
+	}
+	s.NamespaceLabels = l.namespaces
+	s.Workloads = l.workloads()
+	s.Services = l.buildServices(s.Workloads)
+	sortMeta(s.PeerAuthns)
+	sortMeta(s.DestRules)
+	sortMeta(s.AuthzPolicies)
+	sortMeta(s.ReqAuthns)
+	return &s, nil
+}
+
+func parseMesh(data []byte, def Mesh) (Mesh, error) {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return def, err
+	}
+	var mc meshconfig.MeshConfig
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(js, &mc); err != nil {
+		return def, err
+	}
+	m := def
+	if v := mc.GetEnableAutoMtls(); v != nil {
+		m.AutoMTLS = v.GetValue()
+	}
+	if mc.GetRootNamespace() != "" {
+		m.RootNamespace = mc.GetRootNamespace()
+	}
+	if mc.GetTrustDomain() != "" {
+		m.TrustDomain = mc.GetTrustDomain()
+	}
+	m.TrustDomainAliases = mc.GetTrustDomainAliases()
+	return m, nil
+}
+
+// workloads groups pods by their owning workload, then adds workload
+// templates that have no pods.
+func (l *Loader) workloads() []*Workload {
+	byKey := map[string]*Workload{}
+	var out []*Workload
+	pods := append([]*corev1.Pod(nil), l.pods...)
+	sort.SliceStable(pods, func(i, j int) bool {
+		if pods[i].Namespace != pods[j].Namespace {
+			return pods[i].Namespace < pods[j].Namespace
+		}
+		return pods[i].Name < pods[j].Name
+	})
+	for _, p := range pods {
+		kind, name := podOwner(p)
+		key := p.Namespace + "/" + name
+		if _, ok := byKey[key]; ok {
+			continue
+		}
+		w := l.newWorkload(kind, name, p.Namespace, p.ObjectMeta, p.Spec, p.Annotations["meshctl.where"], l.LivePods)
+		w.IP = p.Status.PodIP
+		byKey[key] = w
+		out = append(out, w)
+	}
+	for _, t := range l.templates {
+		if (t.kind == "ReplicaSet" && t.ownedBy == "Deployment") || (t.kind == "Job" && t.ownedBy == "CronJob") {
+			continue
+		}
+		key := t.namespace + "/" + t.name
+		if _, ok := byKey[key]; ok {
+			continue
+		}
+		meta := t.tmpl.ObjectMeta
+		w := l.newWorkload(t.kind, t.name, t.namespace, meta, t.tmpl.Spec, t.where, false)
+		byKey[key] = w
+		out = append(out, w)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Namespace != out[j].Namespace {
+			return out[i].Namespace < out[j].Namespace
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+func podOwner(p *corev1.Pod) (string, string) {
+	for _, o := range p.OwnerReferences {
+		if o.Controller == nil || !*o.Controller {
+			continue
+		}
+		if o.Kind == "ReplicaSet" {
+			if h := p.Labels["pod-template-hash"]; h != "" && strings.HasSuffix(o.Name, "-"+h) {
+				return "Deployment", strings.TrimSuffix(o.Name, "-"+h)
+			}
+		}
+		return o.Kind, o.Name
+	}
+	return "Pod", p.Name
+}
+
+func (l *Loader) newWorkload(kind, name, ns string, meta metav1.ObjectMeta, spec corev1.PodSpec, where string, live bool) *Workload {
+	w := &Workload{Name: name, Namespace: ns, Kind: kind, Labels: meta.Labels, ServiceAccount: spec.ServiceAccountName, Where: where, ContainerPorts: map[string]int32{}}
+	if w.Labels == nil {
+		w.Labels = map[string]string{}
+	}
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = "default"
+	}
+	for _, c := range spec.Containers {
+		for _, p := range c.Ports {
+			if p.Name != "" {
+				w.ContainerPorts[p.Name] = p.ContainerPort
+			}
+		}
+	}
+	w.Gateway = isGateway(meta)
+	w.Sidecar, w.SidecarReason = sidecar(meta, spec, l.namespaces[ns], live)
+	if w.Gateway && !w.Sidecar && !spec.HostNetwork {
+		w.Sidecar, w.SidecarReason = true, "gateway proxy"
+	}
+	return w
+}
+
+func isGateway(meta metav1.ObjectMeta) bool {
+	switch meta.Labels["istio"] {
+	case "ingressgateway", "egressgateway":
+		return true
+	}
+	if meta.Labels["gateway.networking.k8s.io/gateway-name"] != "" {
+		return true
+	}
+	return strings.Contains(meta.Annotations["inject.istio.io/templates"], "gateway")
+}
+
+// sidecar decides whether pods of this template run an Istio proxy, the way
+// the injection webhook would: opt-outs first, then the pod label, then the
+// namespace labels.
+func sidecar(meta metav1.ObjectMeta, spec corev1.PodSpec, nsLabels map[string]string, live bool) (bool, string) {
+	for _, c := range append(append([]corev1.Container(nil), spec.InitContainers...), spec.Containers...) {
+		if c.Name == "istio-proxy" {
+			return true, "istio-proxy container"
+		}
+	}
+	if spec.HostNetwork {
+		return false, "hostNetwork pods are never injected"
+	}
+	if live {
+		return false, "running pod has no istio-proxy container"
+	}
+	if v, ok := meta.Labels["sidecar.istio.io/inject"]; ok {
+		if v == "true" {
+			return true, "label sidecar.istio.io/inject=true"
+		}
+		return false, "label sidecar.istio.io/inject=" + v
+	}
+	if meta.Annotations["sidecar.istio.io/inject"] == "false" {
+		return false, "annotation sidecar.istio.io/inject=false"
+	}
+	if nsLabels != nil {
+		switch nsLabels["istio-injection"] {
+		case "enabled":
+			return true, "namespace label istio-injection=enabled"
+		case "disabled":
+			return false, "namespace label istio-injection=disabled"
+		}
+		if r := nsLabels["istio.io/rev"]; r != "" {
+			return true, "namespace label istio.io/rev=" + r
+		}
+	}
+	return false, "namespace not labelled for injection"
+}
+
+func (l *Loader) buildServices(ws []*Workload) []*Service {
+	var out []*Service
+	for _, s := range l.services {
+		if s.Spec.Type == corev1.ServiceTypeExternalName {
+			continue
+		}
+		svc := &Service{Name: s.Name, Namespace: s.Namespace, Selector: s.Spec.Selector, Where: s.Annotations["meshctl.where"]}
+		for _, p := range s.Spec.Ports {
+			if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
+				continue
+			}
+			svc.Ports = append(svc.Ports, ServicePort{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort})
+		}
+		if len(s.Spec.Selector) > 0 {
+			for _, w := range ws {
+				if w.Namespace == s.Namespace && selects(s.Spec.Selector, w.Labels) {
+					svc.Workloads = append(svc.Workloads, w)
+				}
+			}
+		}
+		out = append(out, svc)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Namespace != out[j].Namespace {
+			return out[i].Namespace < out[j].Namespace
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// AddPaths reads files, directories and "-" (stdin) and adds every document.
+func (l *Loader) AddPaths(paths []string, stdin io.Reader) error {
+	return yamlstream.ReadPaths(paths, stdin, l.AddDocument)
+}

@@ -1,0 +1,252 @@
+package authz
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// MatrixOptions select the rows and columns of a matrix.
+type MatrixOptions struct {
+	// From and To are glob patterns over NAME.NAMESPACE ("sleep.*");
+	// empty means all.
+	From []string
+	To   []string
+	// Port is the service port to call; 0 means each service's first port.
+	Port int32
+	// Method and Path describe the request (default GET /).
+	Method string
+	Path   string
+}
+
+// Cell is one predicted call.
+type Cell struct {
+	From    string  `json:"from"`
+	To      string  `json:"to"`
+	Port    int32   `json:"port"`
+	Outcome Outcome `json:"outcome"`
+	Summary string  `json:"summary"`
+}
+
+// Matrix is the outcome of every selected client × service.
+type Matrix struct {
+	Clients  []string `json:"clients"`
+	Services []string `json:"services"`
+	Cells    []Cell   `json:"cells"`
+}
+
+// At returns the cell for client i and service j.
+func (m *Matrix) At(i, j int) Cell { return m.Cells[i*len(m.Services)+j] }
+
+// selected returns the index of the first pattern matching id (0 when
+// there are no patterns), or -1.
+func selected(id string, patterns []string) int {
+	if len(patterns) == 0 {
+		return 0
+	}
+	for i, p := range patterns {
+		if ok, _ := path.Match(p, id); ok || p == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// Matrix evaluates every selected client workload against every selected
+// service. Rows and columns follow the order of the patterns that select
+// them (so --from sleep.foo --from sleep.bar keeps that order), then
+// namespace and name.
+func (s *Snapshot) Matrix(o MatrixOptions) *Matrix {
+	m := &Matrix{Clients: []string{}, Services: []string{}, Cells: []Cell{}}
+	var clients []*Workload
+	var svcs []*Service
+	rank := map[string]int{}
+	for _, w := range s.Workloads {
+		if i := selected(w.ID(), o.From); i >= 0 {
+			clients = append(clients, w)
+			rank["w:"+w.ID()] = i
+		}
+	}
+	for _, svc := range s.Services {
+		if i := selected(svc.ID(), o.To); i >= 0 {
+			svcs = append(svcs, svc)
+			rank["s:"+svc.ID()] = i
+		}
+	}
+	sort.SliceStable(clients, func(i, j int) bool { return rank["w:"+clients[i].ID()] < rank["w:"+clients[j].ID()] })
+	sort.SliceStable(svcs, func(i, j int) bool { return rank["s:"+svcs[i].ID()] < rank["s:"+svcs[j].ID()] })
+	for _, w := range clients {
+		m.Clients = append(m.Clients, w.ID())
+	}
+	for _, svc := range svcs {
+		m.Services = append(m.Services, svc.ID())
+	}
+	for _, c := range clients {
+		for _, svc := range svcs {
+			r := s.Evaluate(Request{From: c, To: svc, Port: o.Port, Method: o.Method, Path: o.Path})
+			m.Cells = append(m.Cells, Cell{From: c.ID(), To: svc.ID(), Port: r.Port, Outcome: r.Outcome, Summary: r.Summary})
+		}
+	}
+	return m
+}
+
+// WriteTable writes the seed's check.sh table: FROM \ TO, one row per client.
+func (m *Matrix) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprint(tw, "FROM \\ TO")
+	for _, s := range m.Services {
+		fmt.Fprint(tw, "\t"+s)
+	}
+	fmt.Fprintln(tw)
+	for i, c := range m.Clients {
+		fmt.Fprint(tw, c)
+		for j := range m.Services {
+			fmt.Fprint(tw, "\t"+string(m.At(i, j).Outcome))
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
+
+// WriteJSON writes the matrix as indented JSON.
+func (m *Matrix) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+var outcomeColor = map[Outcome]string{
+	Allowed:         "#2e7d32",
+	Denied:          "#c62828",
+	TLSMismatch:     "#ef6c00",
+	Reset:           "#6a1b9a",
+	Unauthenticated: "#ad1457",
+	Mixed:           "#546e7a",
+}
+
+func colorOf(o Outcome) string {
+	if c, ok := outcomeColor[o]; ok {
+		return c
+	}
+	return "#546e7a"
+}
+
+func legend() []Outcome {
+	return []Outcome{Allowed, Denied, Unauthenticated, TLSMismatch, Reset, Mixed}
+}
+
+// WriteDOT writes a Graphviz digraph: clients on the left, services on the
+// right, one edge per call coloured by outcome.
+func (m *Matrix) WriteDOT(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("digraph authz {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
+	b.WriteString("  subgraph cluster_clients {\n    label=\"clients\";\n")
+	for _, c := range m.Clients {
+		fmt.Fprintf(&b, "    %q;\n", "w:"+c)
+	}
+	b.WriteString("  }\n  subgraph cluster_services {\n    label=\"services\";\n")
+	for _, s := range m.Services {
+		fmt.Fprintf(&b, "    %q [shape=ellipse];\n", "s:"+s)
+	}
+	b.WriteString("  }\n")
+	for _, c := range m.Clients {
+		fmt.Fprintf(&b, "  %q [label=%q];\n", "w:"+c, c)
+	}
+	for _, s := range m.Services {
+		fmt.Fprintf(&b, "  %q [label=%q];\n", "s:"+s, s)
+	}
+	for _, cell := range m.Cells {
+		style := ""
+		if cell.Outcome != Allowed {
+			style = ", style=dashed"
+		}
+		fmt.Fprintf(&b, "  %q -> %q [label=%q, color=%q, fontcolor=%q%s];\n", "w:"+cell.From, "s:"+cell.To, string(cell.Outcome), colorOf(cell.Outcome), colorOf(cell.Outcome), style)
+	}
+	b.WriteString("}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteSVG draws the matrix as a grid: clients as rows, services as
+// columns, each cell coloured and labelled with its outcome, with the
+// reason as a tooltip. It needs no Graphviz.
+func (m *Matrix) WriteSVG(w io.Writer) error {
+	const (
+		cell   = 64
+		rowH   = 28
+		charW  = 7
+		pad    = 12
+		legendH = 24
+	)
+	left := pad + charW*maxLen(m.Clients, 9) + pad
+	top := pad + int(float64(charW*maxLen(m.Services, 6))*0.75) + pad
+	width := left + cell*len(m.Services) + pad
+	height := top + rowH*len(m.Clients) + pad + legendH + pad
+	if width < 420 {
+		width = 420
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n", width, height, width, height)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" font-weight="bold">FROM \ TO</text>`+"\n", pad, top-6)
+	for j, s := range m.Services {
+		x := left + j*cell + cell/2
+		fmt.Fprintf(&b, `<text x="%d" y="%d" transform="rotate(-45 %d %d)">%s</text>`+"\n", x, top-6, x, top-6, html.EscapeString(s))
+	}
+	for i, c := range m.Clients {
+		y := top + i*rowH
+		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", pad, y+rowH/2+4, html.EscapeString(c))
+		for j := range m.Services {
+			ce := m.At(i, j)
+			x := left + j*cell
+			fmt.Fprintf(&b, `<g><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff" stroke-width="2"/>`,
+				html.EscapeString(ce.From+" → "+ce.To+": "+ce.Summary), x, y, cell, rowH, colorOf(ce.Outcome))
+			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#ffffff" text-anchor="middle">%s</text></g>`+"\n", x+cell/2, y+rowH/2+4, html.EscapeString(string(ce.Outcome)))
+		}
+	}
+	ly := top + rowH*len(m.Clients) + pad
+	x := pad
+	for _, o := range legend() {
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", x, ly, colorOf(o), x+18, ly+11, html.EscapeString(legendText(o)))
+		x += 18 + charW*len(legendText(o)) + pad
+	}
+	b.WriteString("</svg>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func legendText(o Outcome) string {
+	switch o {
+	case Allowed:
+		return "200 allowed"
+	case Denied:
+		return "403 denied"
+	case Unauthenticated:
+		return "401 bad token"
+	case TLSMismatch:
+		return "503 TLS mismatch"
+	case Reset:
+		return "reset"
+	}
+	return string(o)
+}
+
+func maxLen(xs []string, min int) int {
+	n := min
+	for _, x := range xs {
+		if len(x) > n {
+			n = len(x)
+		}
+	}
+	return n
+}
+
+func sortStrings(xs []string) { sort.Strings(xs) }

@@ -1,0 +1,253 @@
+// Package authz predicts, from configuration alone, what happens when one
+// workload of an Istio mesh calls a service: whether mutual TLS is negotiated,
+// which AuthorizationPolicy decides, and the HTTP outcome a client would see.
+//
+// It models workloads (pods, or workload templates when there are no pods),
+// services, PeerAuthentication, DestinationRule TLS settings, the mesh config,
+// AuthorizationPolicy and RequestAuthentication. It never talks to a cluster
+// and never writes to standard output: callers feed it objects through a
+// Loader and print its results.
+package authz
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	networking "istio.io/api/networking/v1alpha3"
+	security "istio.io/api/security/v1beta1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// ClusterDomain is the DNS suffix of service host names.
+const ClusterDomain = "cluster.local"
+
+// Mesh is the part of the mesh config that changes the answers.
+type Mesh struct {
+	// AutoMTLS is enableAutoMtls: client sidecars send Istio mutual TLS to
+	// servers with a sidecar when no DestinationRule sets TLS.
+	AutoMTLS bool `json:"enableAutoMtls"`
+	// RootNamespace holds mesh-wide policies.
+	RootNamespace string `json:"rootNamespace"`
+	// TrustDomain is the first part of every workload identity.
+	TrustDomain string `json:"trustDomain"`
+	// TrustDomainAliases are trust domains treated as equal to TrustDomain.
+	TrustDomainAliases []string `json:"trustDomainAliases,omitempty"`
+}
+
+// DefaultMesh is the mesh config of a default install: auto mTLS on, root
+// namespace and trust domain at their defaults.
+func DefaultMesh(istioNamespace string) Mesh {
+	if istioNamespace == "" {
+		istioNamespace = "istio-system"
+	}
+	return Mesh{AutoMTLS: true, RootNamespace: istioNamespace, TrustDomain: ClusterDomain}
+}
+
+// Workload is one set of identical pods: a Pod's owner, or a workload
+// template when there are no pods.
+type Workload struct {
+	Name           string
+	Namespace      string
+	Kind           string
+	Labels         map[string]string
+	ServiceAccount string
+	// Sidecar says whether the pods run an Istio proxy; SidecarReason says why.
+	Sidecar       bool
+	SidecarReason string
+	// Gateway marks a gateway proxy (it originates mutual TLS like a sidecar
+	// but has no inbound sidecar listeners).
+	Gateway bool
+	// IP is a pod IP when known.
+	IP string
+	// ContainerPorts maps container port names to numbers.
+	ContainerPorts map[string]int32
+	Where          string
+}
+
+// ID is NAME.NAMESPACE, the name used on the command line and in tables.
+func (w *Workload) ID() string { return w.Name + "." + w.Namespace }
+
+// Principal is the workload's identity without the spiffe:// scheme.
+func (w *Workload) Principal(trustDomain string) string {
+	return fmt.Sprintf("%s/ns/%s/sa/%s", trustDomain, w.Namespace, w.ServiceAccount)
+}
+
+// ServicePort is one port of a Service.
+type ServicePort struct {
+	Name       string
+	Port       int32
+	TargetPort intstr.IntOrString
+}
+
+// Service is a Kubernetes Service and the workloads it selects.
+type Service struct {
+	Name      string
+	Namespace string
+	Selector  map[string]string
+	Ports     []ServicePort
+	Workloads []*Workload
+	Where     string
+}
+
+// ID is NAME.NAMESPACE.
+func (s *Service) ID() string { return s.Name + "." + s.Namespace }
+
+// FQDN is the service's cluster host name.
+func (s *Service) FQDN() string { return s.Name + "." + s.Namespace + ".svc." + ClusterDomain }
+
+// Port returns the service port numbered p, or the first port when p is 0.
+func (s *Service) Port(p int32) (ServicePort, bool) {
+	for _, sp := range s.Ports {
+		if p == 0 || sp.Port == p {
+			return sp, true
+		}
+	}
+	return ServicePort{}, false
+}
+
+// TargetPort resolves a service port to the workload's port number.
+func (sp ServicePort) TargetPortOn(w *Workload) int32 {
+	switch {
+	case sp.TargetPort.Type == intstr.String && sp.TargetPort.StrVal != "":
+		if n, ok := w.ContainerPorts[sp.TargetPort.StrVal]; ok {
+			return n
+		}
+		return sp.Port
+	case sp.TargetPort.IntVal != 0:
+		return sp.TargetPort.IntVal
+	}
+	return sp.Port
+}
+
+// Meta names a policy and says where it came from.
+type Meta struct {
+	Kind      string
+	Name      string
+	Namespace string
+	Created   time.Time
+	Where     string
+}
+
+// Ref is NAMESPACE/NAME.
+func (m Meta) Ref() string { return m.Namespace + "/" + m.Name }
+
+// PeerAuthn is a PeerAuthentication (or an old MeshPolicy / Policy turned
+// into one).
+type PeerAuthn struct {
+	Meta
+	Spec *security.PeerAuthentication
+}
+
+// DestRule is a DestinationRule.
+type DestRule struct {
+	Meta
+	Spec *networking.DestinationRule
+}
+
+// AuthzPolicy is an AuthorizationPolicy.
+type AuthzPolicy struct {
+	Meta
+	Spec *security.AuthorizationPolicy
+	// DryRun is the istio.io/dry-run annotation: the policy is logged, not enforced.
+	DryRun bool
+}
+
+// ReqAuthn is a RequestAuthentication.
+type ReqAuthn struct {
+	Meta
+	Spec *security.RequestAuthentication
+}
+
+// Snapshot is the whole model: everything the evaluator reads.
+type Snapshot struct {
+	Mesh            Mesh
+	NamespaceLabels map[string]map[string]string
+	Workloads       []*Workload
+	Services        []*Service
+	PeerAuthns      []*PeerAuthn
+	DestRules       []*DestRule
+	AuthzPolicies   []*AuthzPolicy
+	ReqAuthns       []*ReqAuthn
+}
+
+// Workload finds a workload by NAME.NAMESPACE, or by NAME in namespace ns.
+func (s *Snapshot) Workload(ref, ns string) (*Workload, error) {
+	name, namespace := splitRef(ref, ns)
+	for _, w := range s.Workloads {
+		if w.Name == name && w.Namespace == namespace {
+			return w, nil
+		}
+	}
+	return nil, fmt.Errorf("no workload %q in namespace %q (known: %s)", name, namespace, known(s.workloadIDs()))
+}
+
+// Service finds a service by NAME.NAMESPACE, or by NAME in namespace ns.
+func (s *Snapshot) Service(ref, ns string) (*Service, error) {
+	name, namespace := splitRef(ref, ns)
+	for _, svc := range s.Services {
+		if svc.Name == name && svc.Namespace == namespace {
+			return svc, nil
+		}
+	}
+	var ids []string
+	for _, svc := range s.Services {
+		ids = append(ids, svc.ID())
+	}
+	return nil, fmt.Errorf("no service %q in namespace %q (known: %s)", name, namespace, known(ids))
+}
+
+func (s *Snapshot) workloadIDs() []string {
+	var ids []string
+	for _, w := range s.Workloads {
+		ids = append(ids, w.ID())
+	}
+	return ids
+}
+
+func known(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	if len(ids) > 8 {
+		return strings.Join(ids[:8], ", ") + ", ..."
+	}
+	return strings.Join(ids, ", ")
+}
+
+// splitRef reads NAME.NAMESPACE; a bare NAME takes ns ("default" if empty).
+func splitRef(ref, ns string) (string, string) {
+	if i := strings.Index(ref, "."); i >= 0 {
+		return ref[:i], ref[i+1:]
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	return ref, ns
+}
+
+// selects reports whether a label selector (nil or empty: everything) matches labels.
+func selects(sel map[string]string, labels map[string]string) bool {
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func sortMeta[T interface{ meta() Meta }](xs []T) {
+	sort.SliceStable(xs, func(i, j int) bool {
+		a, b := xs[i].meta(), xs[j].meta()
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+}
+
+func (p *PeerAuthn) meta() Meta   { return p.Meta }
+func (p *DestRule) meta() Meta    { return p.Meta }
+func (p *AuthzPolicy) meta() Meta { return p.Meta }
+func (p *ReqAuthn) meta() Meta    { return p.Meta }
