@@ -53,22 +53,13 @@ func Plan(ctx context.Context, c *kube.Client, sel Selection) ([]*unstructured.U
 	records := map[string]bool{} // install names whose record goes too
 	switch {
 	case sel.Purge:
+		// Install records of every namespace included: they carry the
+		// managed-by label.
 		all, err := apply.ListOwned(ctx, c, owned, nil)
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range all {
-			if u.GetLabels()[apply.LabelRecord] == "" {
-				objs = append(objs, u)
-			}
-		}
-		recs, err := apply.ReadRecords(ctx, c, sel.Namespace)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
-			records[r.Name] = true
-		}
+		objs = all
 	case sel.Manifest != nil:
 		for _, o := range sel.Manifest.Objects {
 			if shared(o.Object) {
