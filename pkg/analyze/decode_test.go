@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -259,4 +260,29 @@ func FuzzReadAndAnalyze(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseYAML(t *testing.T) {
+	t.Parallel()
+	m, err := parseYAML([]byte("a: 1\nb: 1.5\nc: true\nd: null\ne: '1'\nf: 0x10\ng: [x, {h: i}]\nbase: &b {k: v, w: 1}\nmerged:\n  <<: *b\n  w: 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"a": int64(1), "b": 1.5, "c": true, "d": nil, "e": "1", "f": int64(16),
+		"g":      []any{"x", map[string]any{"h": "i"}},
+		"base":   map[string]any{"k": "v", "w": int64(1)},
+		"merged": map[string]any{"k": "v", "w": int64(2)},
+	}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatalf("got %#v", m)
+	}
+	// Nested aliases that would expand to billions of nodes are refused.
+	bomb := "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+	if _, err := parseYAML([]byte(bomb)); err == nil {
+		t.Fatal("alias bomb accepted")
+	}
+	if _, err := parseYAML([]byte("- a\n")); err == nil {
+		t.Fatal("a list document accepted")
+	}
 }
