@@ -292,8 +292,8 @@ func overlap(a, b []string) bool {
 			continue
 		}
 		for _, y := range b {
-			if x == "*" || y == "*" || x == y {
-				return y != "~"
+			if y != "~" && (x == "*" || y == "*" || x == y) {
+				return true
 			}
 		}
 	}
