@@ -180,10 +180,10 @@ func (m *Matrix) WriteDOT(w io.Writer) error {
 // reason as a tooltip. It needs no Graphviz.
 func (m *Matrix) WriteSVG(w io.Writer) error {
 	const (
-		cell   = 64
-		rowH   = 28
-		charW  = 7
-		pad    = 12
+		cell    = 64
+		rowH    = 28
+		charW   = 7
+		pad     = 12
 		legendH = 24
 	)
 	left := pad + charW*maxLen(m.Clients, 9) + pad
