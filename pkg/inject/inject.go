@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	sigsjson "sigs.k8s.io/json"
 
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
@@ -227,8 +229,16 @@ func decodePod(d yamlstream.Document, n *yaml.Node) (*corev1.Pod, error) {
 		return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
 	}
 	pod := &corev1.Pod{}
-	if err := json.Unmarshal(b, pod); err != nil {
+	// Field names are case-sensitive, as the API server reads them.
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, pod); err != nil {
 		return nil, fmt.Errorf("%s: line %d: invalid pod template: %w", d.Where(), n.Line+d.Line-1, err)
+	}
+	seen := map[string]bool{}
+	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
+		if c.Name == "" || seen[c.Name] {
+			return nil, fmt.Errorf("%s: line %d: invalid pod template: every container needs a name of its own (got %q)", d.Where(), n.Line+d.Line-1, c.Name)
+		}
+		seen[c.Name] = true
 	}
 	return pod, nil
 }
@@ -237,6 +247,12 @@ func decodePod(d yamlstream.Document, n *yaml.Node) (*corev1.Pod, error) {
 func skipReason(w Workload, pod *corev1.Pod, revision string) string {
 	if pod.Spec.HostNetwork {
 		return "host network"
+	}
+	if len(pod.Spec.Containers) == 0 {
+		return "no containers"
+	}
+	if _, injected := pod.Annotations[annStatus]; !injected && findContainer(pod, proxyName) != nil {
+		return "has its own " + proxyName + " container (customized sidecars are not supported)"
 	}
 	if v, ok := pod.Labels[annInject]; ok {
 		if b, err := strconv.ParseBool(v); err == nil && !b {
@@ -296,8 +312,17 @@ func (in *Injector) InjectDocument(d yamlstream.Document) ([]byte, []Result, err
 			if err != nil {
 				return nil, nil, err
 			}
+			// The same injection again: keep the input's bytes, even where
+			// uninjection could not restore the user's exact layout.
+			same := bytes.Equal(bytes.TrimRight(out, "\n"), bytes.TrimRight(d.Raw, "\n")) || sameContent(out, d.Raw)
+			if same {
+				out = d.Raw
+				if d.JSON {
+					out = append(bytes.TrimRight(d.Raw, "\n"), '\n')
+				}
+			}
 			for i := range res {
-				if res[i].Action == Injected && bytes.Equal(bytes.TrimRight(out, "\n"), bytes.TrimRight(d.Raw, "\n")) {
+				if res[i].Action == Injected && same {
 					res[i].Action, res[i].Reason = Unchanged, "already injected"
 				}
 			}
@@ -368,6 +393,15 @@ func (in *Injector) injectOnce(d yamlstream.Document) ([]byte, []Result, error) 
 		return nil, nil, fmt.Errorf("%s: %w", d.Where(), err)
 	}
 	return out, res, nil
+}
+
+// sameContent reports whether two documents hold the same data.
+func sameContent(a, b []byte) bool {
+	var va, vb any
+	if yaml.Unmarshal(a, &va) != nil || yaml.Unmarshal(b, &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
 }
 
 func sameTarget(a, b target) bool {

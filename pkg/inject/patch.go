@@ -40,6 +40,9 @@ type textPatcher struct {
 	lines []string
 	st    style
 	edits []lineEdit
+	// unsafe: the document has a flow collection over several lines,
+	// which line edits cannot work around.
+	unsafe bool
 }
 
 func newTextPatcher(src []byte, root *yaml.Node) *textPatcher {
@@ -49,7 +52,109 @@ func newTextPatcher(src []byte, root *yaml.Node) *textPatcher {
 	}
 	t := &textPatcher{lines: lines}
 	t.st = detectStyle(root, lines)
+	t.unsafe = hasOddBreaks(src) || hasMultiLineFlow(root, lines)
 	return t
+}
+
+// hasOddBreaks reports line breaks YAML knows but line edits do not: a
+// lone carriage return, NEL, LS and PS.
+func hasOddBreaks(src []byte) bool {
+	for i, c := range src {
+		if c == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
+			return true
+		}
+	}
+	return bytes.Contains(src, []byte("\u0085")) || bytes.Contains(src, []byte("\u2028")) || bytes.Contains(src, []byte("\u2029"))
+}
+
+func hasMultiLineFlow(n *yaml.Node, lines []string) bool {
+	if n.Line-1 >= len(lines) && n.Kind != yaml.DocumentNode {
+		return n.Kind != yaml.ScalarNode || n.Value != ""
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && isFlow(n) {
+		return !closesOnLine(lines[n.Line-1], n.Column-1)
+	}
+	if n.Kind == yaml.ScalarNode && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
+		return !scalarOnLine(lines[n.Line-1], n)
+	}
+	for _, c := range n.Content {
+		if hasMultiLineFlow(c, lines) {
+			return true
+		}
+	}
+	return false
+}
+
+// scalarOnLine reports whether a plain or quoted scalar ends on its first
+// line.
+func scalarOnLine(l string, n *yaml.Node) bool {
+	l = strings.TrimRight(l, "\r\n")
+	c := n.Column - 1
+	if c > len(l) {
+		return false
+	}
+	rest := l[c:]
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		for j := 1; j < len(rest); j++ {
+			if rest[j] == '\\' {
+				j++
+				continue
+			}
+			if rest[j] == '"' {
+				return true
+			}
+		}
+		return false
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		for j := 1; j < len(rest); j++ {
+			if rest[j] == '\'' {
+				if j+1 < len(rest) && rest[j+1] == '\'' {
+					j++
+					continue
+				}
+				return true
+			}
+		}
+		return false
+	}
+	if n.Value == "" || n.Tag == "!!null" {
+		return true
+	}
+	if k := strings.Index(rest, " #"); k >= 0 {
+		rest = rest[:k]
+	}
+	return strings.HasPrefix(strings.TrimRight(rest, " \t"), n.Value) || !strings.Contains(n.Value, " ") && strings.HasPrefix(rest, n.Value)
+}
+
+// closesOnLine reports whether the flow collection opening at column c of
+// line l closes on the same line.
+func closesOnLine(l string, c int) bool {
+	depth := 0
+	var quote byte
+	for i := c; i < len(l); i++ {
+		ch := l[i]
+		switch {
+		case quote != 0:
+			if ch == '\\' && quote == '"' {
+				i++
+			} else if ch == quote {
+				quote = 0
+			}
+		case ch == '"' || ch == '\'':
+			quote = ch
+		case ch == '[' || ch == '{':
+			depth++
+		case ch == ']' || ch == '}':
+			depth--
+			if depth == 0 {
+				return true
+			}
+		case ch == '#' && i > 0 && l[i-1] == ' ':
+			return false
+		}
+	}
+	return false
 }
 
 // detectStyle learns the indentation unit and the sequence style from the
@@ -347,6 +452,9 @@ func (t *textPatcher) fillNull(m *yaml.Node, idx int, v *yaml.Node, keyIndent in
 
 // result applies the edits to the original lines.
 func (t *textPatcher) result() ([]byte, error) {
+	if t.unsafe {
+		return nil, errFallback
+	}
 	sort.SliceStable(t.edits, func(i, j int) bool {
 		if t.edits[i].at != t.edits[j].at {
 			return t.edits[i].at < t.edits[j].at
@@ -362,7 +470,7 @@ func (t *textPatcher) result() ([]byte, error) {
 		for ; pos < e.at; pos++ {
 			b.WriteString(t.lines[pos])
 		}
-		if pos > 0 && !strings.HasSuffix(t.lines[pos-1], "\n") && e.text != "" {
+		if b.Len() > 0 && b.Bytes()[b.Len()-1] != '\n' && e.text != "" {
 			b.WriteByte('\n')
 		}
 		b.WriteString(e.text)

@@ -1,0 +1,138 @@
+package inject
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/meshctl/meshctl/pkg/install/render"
+)
+
+func TestConfigMapDataFormats(t *testing.T) {
+	t.Parallel()
+	raw := "defaultConfig:\n  statusPort: 15021\ntrustDomain: example.org\n"
+	whole := `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: istio
+  namespace: istio-system
+data:
+  mesh: |-
+    defaultConfig:
+      statusPort: 15021
+    trustDomain: example.org
+`
+	for name, in := range map[string]string{"raw": raw, "configmap": whole} {
+		m, err := ParseMesh([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if m.TrustDomain != "example.org" || m.DefaultConfig.StatusPort != 15021 {
+			t.Errorf("%s: got trust domain %q, status port %d", name, m.TrustDomain, m.DefaultConfig.StatusPort)
+		}
+		// Defaults stay where the file says nothing.
+		if m.DefaultConfig.ProxyAdminPort != 15000 || m.DefaultConfig.DiscoveryAddress == "" {
+			t.Errorf("%s: defaults lost: %v", name, m.DefaultConfig)
+		}
+	}
+	if _, err := ConfigMapData([]byte("kind: ConfigMap\ndata:\n  other: x\n"), MeshKey); err == nil || !strings.Contains(err.Error(), `"mesh"`) {
+		t.Errorf("missing key: got %v", err)
+	}
+}
+
+func TestParseInjectorConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, err string
+	}{
+		{"ok", "policy: enabled\ntemplates:\n  sidecar: |\n    spec: {}\n", ""},
+		{"legacy single template", "policy: enabled\ntemplate: |\n  spec: {}\n", ""},
+		{"no templates", "policy: enabled\n", "no templates"},
+		{"unknown default", "templates:\n  sidecar: x\ndefaultTemplates: [gateway]\n", `"gateway" is not defined`},
+		{"unknown field", "templatez: {}\n", "unknown field"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := ParseInjectorConfig([]byte(tc.in))
+			if tc.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := c.Templates["sidecar"]; !ok || c.DefaultTemplates[0] != "sidecar" {
+					t.Fatalf("got %+v", c)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("want error containing %q, got %v", tc.err, err)
+			}
+		})
+	}
+}
+
+// TestFilesEqualRendered: the ConfigMaps fed back as files (as `kubectl get
+// cm -o yaml` prints them) inject exactly like the rendered profile.
+func TestFilesEqualRendered(t *testing.T) {
+	t.Parallel()
+	m, err := render.Render(render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var injCM, meshCM []byte
+	for _, o := range m.Objects {
+		if o.Object.GetKind() != "ConfigMap" {
+			continue
+		}
+		b, err := o.Object.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch o.Object.GetName() {
+		case InjectorConfigMap:
+			injCM = b
+		case MeshConfigMap:
+			meshCM = b
+		}
+	}
+	var c Config
+	if c.Injector, err = ParseInjectorConfig(injCM); err != nil {
+		t.Fatal(err)
+	}
+	if c.Values, err = ParseValues(injCM); err != nil {
+		t.Fatal(err)
+	}
+	if c.Mesh, err = ParseMesh(meshCM); err != nil {
+		t.Fatal(err)
+	}
+	fromFiles, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := readInput(t, "helloworld.yaml")
+	a, _ := run(t, fromFiles, src, true)
+	b, _ := run(t, injectorFor(t, nil, ""), src, true)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("files and rendered profile differ:\n%s", firstDifference(b, a))
+	}
+}
+
+func TestBadInputNamesFileDocumentLine(t *testing.T) {
+	t.Parallel()
+	in := injectorFor(t, nil, "")
+	tests := []struct{ name, src, want string }{
+		{"yaml syntax", "apiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: Deployment\nspec: [\n", "app.yaml (document 2, line 4): invalid document: line 6"},
+		{"bad pod template", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  template:\n    spec:\n      containers: 5\n", "app.yaml (document 1, line 1): line 7: invalid pod template"},
+		{"bad proxy config", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  annotations:\n    proxy.istio.io/config: '{{'\nspec:\n  containers:\n  - name: a\n", "app.yaml (document 1, line 1): pod/x: annotation proxy.istio.io/config"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			err := in.Inject("app.yaml", strings.NewReader(tc.src), &out, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+}

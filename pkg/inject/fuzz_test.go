@@ -1,0 +1,58 @@
+package inject
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/meshctl/meshctl/pkg/yamlstream"
+)
+
+// FuzzInject feeds arbitrary streams to injection: it must never panic;
+// when it succeeds, every document it changed must parse, injecting again
+// must change nothing, and uninjecting must succeed.
+func FuzzInject(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "in", "*"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("kind: Pod\nspec:\n  containers: [{name: a}]\n"))
+	f.Add([]byte("kind: List\nitems: 3\n"))
+	in := injectorFor(f, nil, "")
+	f.Fuzz(func(t *testing.T, src []byte) {
+		var out bytes.Buffer
+		err := yamlstream.Read("fuzz", bytes.NewReader(src), func(d yamlstream.Document) error {
+			o, _, err := in.InjectDocument(d)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(o, d.Raw) && !d.JSON {
+				var n yaml.Node
+				if err := yaml.Unmarshal(o, &n); err != nil {
+					t.Fatalf("changed document does not parse: %v\ninput:\n%s\noutput:\n%s", err, d.Raw, o)
+				}
+			}
+			return in.WriteDocument(d, &out, nil, true)
+		})
+		if err != nil {
+			return
+		}
+		var again bytes.Buffer
+		if err := in.Inject("fuzz", bytes.NewReader(out.Bytes()), &again, nil); err != nil {
+			t.Fatalf("injecting the output failed: %v\noutput:\n%s", err, out.Bytes())
+		}
+		if !bytes.Equal(again.Bytes(), out.Bytes()) {
+			t.Fatalf("not idempotent:\n%s", firstDifference(out.Bytes(), again.Bytes()))
+		}
+		var back bytes.Buffer
+		if err := NewUninjector().Uninject("fuzz", bytes.NewReader(out.Bytes()), &back, nil); err != nil {
+			t.Fatalf("uninject failed: %v\noutput:\n%s", err, out.Bytes())
+		}
+	})
+}

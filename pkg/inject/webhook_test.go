@@ -1,0 +1,164 @@
+package inject
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/pkg/yamlstream"
+)
+
+// webhookInject renders the chart's sidecar template for a pod the way
+// Istio's webhook does — execute the template, strategic-merge the rendered
+// pod over the original — then applies the webhook's post-processing.
+func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *corev1.Pod {
+	t.Helper()
+	c := in.cfg
+	text := c.Injector.Templates["sidecar"]
+	tmpl, err := template.New("sidecar").Funcs(funcMap()).Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := c.templateData(w, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, data); err != nil {
+		t.Fatal(err)
+	}
+	patch, err := yaml.YAMLToJSON(buf.Bytes())
+	if err != nil {
+		t.Fatalf("rendered template is not YAML: %v\n%s", err, buf.String())
+	}
+	orig, _ := json.Marshal(pod)
+	merged, err := strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &corev1.Pod{}
+	if err := json.Unmarshal(merged, out); err != nil {
+		t.Fatal(err)
+	}
+	injected := &corev1.Pod{}
+	if err := json.Unmarshal(patch, injected); err != nil {
+		t.Fatal(err)
+	}
+	statusPort := c.Mesh.DefaultConfig.GetStatusPort()
+	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.StatusPort != 0 {
+		statusPort = pc.StatusPort
+	}
+	if err := c.prometheusMerge(out, statusPort); err != nil {
+		t.Fatal(err)
+	}
+	c.rewriteProbes(out, statusPort)
+	out.Annotations[annStatus] = statusJSON(injected.Spec, c.revision)
+	c.reorder(out)
+	return out
+}
+
+// TestMatchesWebhook: what kube-inject writes, read back, is the pod the
+// webhook would create from the chart's own template, for every workload of
+// every golden case. Manual and automatic injection cannot drift apart.
+func TestMatchesWebhook(t *testing.T) {
+	for _, c := range goldenCases {
+		if c.name == "upgrade" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			in := injectorFor(t, c.sets, c.revision)
+			src := readInput(t, c.input)
+			out, _ := run(t, in, src, true)
+			before := pods(t, src)
+			after := pods(t, out)
+			if len(before) != len(after) {
+				t.Fatalf("%d workloads in, %d out", len(before), len(after))
+			}
+			checked := 0
+			for i, b := range before {
+				if b.pod == nil || skipReason(b.w, b.pod, in.cfg.revision) != "" {
+					continue
+				}
+				want := webhookInject(t, in, b.w, b.pod)
+				got := after[i].pod
+				if !equality.Semantic.DeepEqual(want.Spec, got.Spec) || !equality.Semantic.DeepEqual(want.ObjectMeta, got.ObjectMeta) {
+					wj, _ := json.MarshalIndent(want, "", " ")
+					gj, _ := json.MarshalIndent(got, "", " ")
+					t.Fatalf("%s/%s differs from the webhook's pod:\n%s", b.w.TypeMeta.Kind, b.w.Name, firstDifference(wj, gj))
+				}
+				checked++
+			}
+			if checked == 0 && c.name != "skip" {
+				t.Fatal("no workload compared")
+			}
+		})
+	}
+}
+
+type podOf struct {
+	w   Workload
+	pod *corev1.Pod
+}
+
+func pods(t *testing.T, src []byte) []podOf {
+	t.Helper()
+	var out []podOf
+	err := yamlstream.Read("x", bytes.NewReader(src), func(d yamlstream.Document) error {
+		doc, err := parse(d)
+		if err != nil || doc == nil {
+			return err
+		}
+		for _, tg := range targets(doc.Content[0]) {
+			if tg.pod == nil {
+				continue
+			}
+			p, err := decodePod(d, tg.pod)
+			if err != nil {
+				return err
+			}
+			out = append(out, podOf{tg.workload, p})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// istioTemplateFuncs are the functions Istio's injector adds to sprig's.
+var istioTemplateFuncs = []string{"formatDuration", "isset", "excludeInboundPort", "includeInboundPorts", "kubevirtInterfaces",
+	"excludeInterfaces", "applicationPorts", "annotation", "valueOrDefault", "toJSON", "fromJSON", "structToJSON", "protoToJSON",
+	"toYaml", "indent", "directory", "contains", "toLower", "appendMultusNetwork", "env", "omit", "strdict", "toJsonMap",
+	"mergeMaps", "omitNil", "otelResourceAttributes"}
+
+// TestTemplateUsesOnlyIstioFunctions: the chart's template parses with
+// exactly the functions Istio's injector offers, so istiod can run it.
+func TestTemplateUsesOnlyIstioFunctions(t *testing.T) {
+	t.Parallel()
+	in := injectorFor(t, nil, "")
+	fm := sprig.TxtFuncMap()
+	for _, n := range istioTemplateFuncs {
+		fm[n] = func(...any) any { return nil }
+	}
+	if _, err := template.New("sidecar").Funcs(fm).Parse(in.cfg.Injector.Templates["sidecar"]); err != nil {
+		t.Fatal(err)
+	}
+	ours := funcMap()
+	for n := range ours {
+		if _, ok := fm[n]; !ok {
+			t.Errorf("function %q is not one Istio's injector provides", n)
+		}
+	}
+	if _, err := template.New("x").Funcs(fm).Parse(`{{ include "x" . }}`); err == nil {
+		t.Fatal("the check accepts helm-only functions")
+	}
+}
