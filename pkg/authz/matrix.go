@@ -188,7 +188,8 @@ func (m *Matrix) WriteSVG(w io.Writer) error {
 	)
 	left := pad + charW*maxLen(m.Clients, 9) + pad
 	top := pad + int(float64(charW*maxLen(m.Services, 6))*0.75) + pad
-	width := left + cell*len(m.Services) + pad
+	// Column labels are rotated 45 degrees: leave room on the right.
+	width := left + cell*len(m.Services) + int(float64(charW*maxLen(m.Services, 6))*0.75) + pad
 	height := top + rowH*len(m.Clients) + pad + legendH + pad
 	if width < 420 {
 		width = 420

@@ -1,0 +1,188 @@
+package authz_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/meshctl/meshctl/internal/cli"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const data = "../../../pkg/authz/testdata/"
+
+// offline points --kubeconfig at a file that cannot be read: any attempt
+// to reach a cluster fails the command.
+func offline(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(p, []byte("not: [valid"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := cli.Main(args, genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	return out.String(), errOut.String(), code
+}
+
+func files(names ...string) []string {
+	args := []string{"-f", data + "apps.yaml"}
+	for _, n := range names {
+		args = append(args, "-f", data+"scenarios/"+n)
+	}
+	return args
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+var seedOrder = []string{"--from", "sleep.foo", "--from", "sleep.bar", "--from", "sleep.legacy", "--to", "httpbin.foo", "--to", "httpbin.bar", "--to", "httpbin.legacy"}
+
+func TestCommandsOffline(t *testing.T) {
+	t.Parallel()
+	strict := files("mesh-automtls-off.yaml", "strict.yaml")
+	denyAll := files("mesh-automtls-off.yaml", "strict.yaml", "dr-local.yaml", "deny-all.yaml")
+	cases := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"matrix-strict.txt", append(append([]string{"authz", "matrix"}, strict...), seedOrder...), 0},
+		{"matrix-strict.json", append(append([]string{"authz", "matrix", "-o", "json"}, strict...), seedOrder...), 0},
+		{"matrix-strict.dot", append(append([]string{"authz", "matrix", "-o", "dot"}, strict...), seedOrder...), 0},
+		{"matrix-deny-all.svg", append(append([]string{"authz", "matrix", "-o", "svg", "--from", "istio-ingressgateway.istio-system"}, denyAll...), seedOrder...), 0},
+		{"can-strict.txt", append([]string{"authz", "can", "sleep.foo", "httpbin.bar"}, strict...), 0},
+		{"can-deny-all.json", append([]string{"authz", "can", "sleep.bar", "httpbin", "-n", "foo", "-o", "json"}, denyAll...), 0},
+		{"check-deny-all.txt", append([]string{"authz", "check", "httpbin", "-n", "foo"}, denyAll...), 0},
+		{"tls-check-strict.txt", append([]string{"authn", "tls-check", "sleep.foo", "httpbin.bar"}, strict...), 0},
+		{"tls-check-automtls.txt", append([]string{"authn", "tls-check", "sleep.foo"}, files("strict.yaml")...), 0},
+		{"tls-check-no-client.json", append([]string{"authn", "tls-check", "-o", "json", "-", "httpbin.legacy"}, files("strict.yaml", "dr-local.yaml")...), 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"--kubeconfig", offline(t)}, tc.args...)
+			out, errOut, code := run(t, "", args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, errOut)
+			}
+			if strings.HasSuffix(tc.name, ".json") && !json.Valid([]byte(out)) {
+				t.Fatalf("invalid JSON:\n%s", out)
+			}
+			golden(t, tc.name, out)
+		})
+	}
+}
+
+func TestJourneyTable(t *testing.T) {
+	t.Parallel()
+	args := append(append([]string{"--kubeconfig", offline(t), "authz", "matrix"}, files("mesh-automtls-off.yaml", "strict.yaml")...), seedOrder...)
+	out, errOut, code := run(t, "", args...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	want := `FROM \ TO      httpbin.foo   httpbin.bar   httpbin.legacy
+sleep.foo      503           503           200
+sleep.bar      503           503           200
+sleep.legacy   reset         reset         200
+`
+	if out != want {
+		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+func TestCheckWarnsOnStderr(t *testing.T) {
+	t.Parallel()
+	args := append([]string{"--kubeconfig", offline(t), "authz", "check", "httpbin.foo"}, files("deny-all.yaml")...)
+	out, errOut, code := run(t, "", args...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	if !strings.Contains(out, "ALLOW  foo/deny-all  (no rules: denies every request, including from the ingress gateway)") {
+		t.Errorf("stdout:\n%s", out)
+	}
+	if strings.Contains(out, "warning") {
+		t.Errorf("warnings on stdout:\n%s", out)
+	}
+}
+
+func TestStdinAndErrors(t *testing.T) {
+	t.Parallel()
+	apps, err := os.ReadFile(data + "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		stdin   string
+		args    []string
+		code    int
+		wantOut string
+		wantErr string
+	}{
+		{"stdin", string(apps), []string{"authz", "can", "sleep.legacy", "httpbin.foo", "-f", "-"}, 0, "200: ", ""},
+		{"no input", "", []string{"authz", "matrix"}, 2, "", "give input files with -f"},
+		{"-A without kube", "", []string{"authz", "matrix", "-A", "-f", "-"}, 2, "", "-A needs --use-kube"},
+		{"bad output", "", []string{"authz", "matrix", "-f", "-", "-o", "png"}, 2, "", "--output must be one of table|json|dot|svg"},
+		{"bad header", "", []string{"authz", "can", "a.b", "c.d", "-f", "-", "--header", "novalue"}, 2, "", "--header must be KEY=VALUE"},
+		{"unknown workload", string(apps), []string{"authz", "can", "nope.foo", "httpbin.foo", "-f", "-"}, 1, "", `no workload "nope" in namespace "foo"`},
+		{"unknown service", string(apps), []string{"authz", "can", "sleep.foo", "nope.foo", "-f", "-"}, 1, "", `no service "nope" in namespace "foo"`},
+		{"bad port", string(apps), []string{"authz", "can", "sleep.foo", "httpbin.foo", "--port", "9", "-f", "-"}, 2, "", "has no port 9"},
+		{"bad yaml", "apiVersion: v1\nkind: Service\nmetadata: [\n", []string{"authz", "matrix", "-f", "-"}, 1, "", "<stdin>"},
+		{"bad policy", "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: x, namespace: foo}\nspec:\n  action: MAYBE\n", []string{"authz", "matrix", "-f", "-"}, 1, "", `AuthorizationPolicy "x"`},
+		{"missing file", "", []string{"authz", "matrix", "-f", "does-not-exist.yaml"}, 1, "", "does-not-exist.yaml"},
+		{"auto-mtls override", string(apps) + "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: istio-system}\nspec: {mtls: {mode: STRICT}}\n", []string{"authz", "can", "sleep.foo", "httpbin.bar", "-f", "-", "--auto-mtls=false"}, 0, "503: httpbin.bar requires mutual TLS", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, errOut, code := run(t, tc.stdin, append([]string{"--kubeconfig", offline(t)}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, errOut)
+			}
+			if !strings.Contains(out, tc.wantOut) || !strings.Contains(errOut, tc.wantErr) {
+				t.Fatalf("stdout: %s\nstderr: %s\nwant %q / %q", out, errOut, tc.wantOut, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestMeshConfigFile(t *testing.T) {
+	t.Parallel()
+	mc := filepath.Join(t.TempDir(), "mesh.yaml")
+	if err := os.WriteFile(mc, []byte("enableAutoMtls: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The scenario's ConfigMap turns auto mTLS off; the file wins.
+	args := append([]string{"--kubeconfig", offline(t), "authz", "can", "sleep.foo", "httpbin.bar", "--meshConfigFile", mc}, files("mesh-automtls-off.yaml", "strict.yaml")...)
+	out, errOut, code := run(t, "", args...)
+	if code != 0 || !strings.HasPrefix(out, "200: ") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
