@@ -215,4 +215,3 @@ func revText(r string) string {
 	}
 	return fmt.Sprintf(" of revision %q", r)
 }
-
