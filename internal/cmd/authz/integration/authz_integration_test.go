@@ -1,0 +1,257 @@
+// Package integration applies the seed's security scenarios to a real API
+// server and checks that `--use-kube` gives the same answers as the files.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/internal/cli"
+	"github.com/meshctl/meshctl/internal/testcluster"
+	"github.com/meshctl/meshctl/pkg/kube"
+	"github.com/meshctl/meshctl/pkg/yamlstream"
+)
+
+func TestMain(m *testing.M) { testcluster.Main(m) }
+
+const data = "../../../../pkg/authz/testdata/"
+
+// crdsFile is where the generated Istio CRDs will live; until it exists the
+// test creates minimal CRDs that keep unknown fields.
+const crdsFile = "../../../../charts/base/files/crds.gen.yaml"
+
+type crd struct {
+	group, kind, plural string
+	versions            []string
+}
+
+var minimalCRDs = []crd{
+	{"security.istio.io", "PeerAuthentication", "peerauthentications", []string{"v1", "v1beta1"}},
+	{"security.istio.io", "AuthorizationPolicy", "authorizationpolicies", []string{"v1", "v1beta1"}},
+	{"security.istio.io", "RequestAuthentication", "requestauthentications", []string{"v1", "v1beta1"}},
+	{"networking.istio.io", "DestinationRule", "destinationrules", []string{"v1", "v1beta1", "v1alpha3"}},
+}
+
+func installCRDs(t *testing.T, kc *kube.Client) {
+	t.Helper()
+	ctx := context.Background()
+	var objs []*apiextv1.CustomResourceDefinition
+	if _, err := os.Stat(crdsFile); err == nil {
+		err := yamlstream.ReadPaths([]string{crdsFile}, nil, func(d yamlstream.Document) error {
+			if d.IsEmpty() {
+				return nil
+			}
+			var c apiextv1.CustomResourceDefinition
+			if err := yaml.Unmarshal(d.Raw, &c); err != nil {
+				return fmt.Errorf("%s: %w", d.Where(), err)
+			}
+			if c.Kind == "CustomResourceDefinition" {
+				objs = append(objs, &c)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		yes := true
+		for _, c := range minimalCRDs {
+			obj := &apiextv1.CustomResourceDefinition{
+				ObjectMeta: metav1.ObjectMeta{Name: c.plural + "." + c.group},
+				Spec: apiextv1.CustomResourceDefinitionSpec{
+					Group: c.group, Scope: apiextv1.NamespaceScoped,
+					Names: apiextv1.CustomResourceDefinitionNames{Kind: c.kind, Plural: c.plural, ListKind: c.kind + "List", Singular: strings.ToLower(c.kind)},
+				},
+			}
+			for i, v := range c.versions {
+				obj.Spec.Versions = append(obj.Spec.Versions, apiextv1.CustomResourceDefinitionVersion{
+					Name: v, Served: true, Storage: i == 0,
+					Schema: &apiextv1.CustomResourceValidation{OpenAPIV3Schema: &apiextv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: &yes}},
+				})
+			}
+			objs = append(objs, obj)
+		}
+	}
+	for _, obj := range objs {
+		if _, err := kc.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(kube.Explain(err, kc.Host()))
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, obj := range objs {
+		for {
+			got, err := kc.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, obj.Name, metav1.GetOptions{})
+			if err == nil && established(got) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("CRD %s not established", obj.Name)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	kc.Mapper.Reset()
+}
+
+func established(c *apiextv1.CustomResourceDefinition) bool {
+	for _, cond := range c.Status.Conditions {
+		if cond.Type == apiextv1.Established && cond.Status == apiextv1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+// apply creates or replaces every document of the files.
+func apply(t *testing.T, kc *kube.Client, paths ...string) {
+	t.Helper()
+	ctx := context.Background()
+	err := yamlstream.ReadPaths(paths, nil, func(d yamlstream.Document) error {
+		if d.IsEmpty() {
+			return nil
+		}
+		var u unstructured.Unstructured
+		if err := yaml.Unmarshal(d.Raw, &u.Object); err != nil {
+			return fmt.Errorf("%s: %w", d.Where(), err)
+		}
+		gvk := u.GroupVersionKind()
+		m, err := kc.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.Where(), err)
+		}
+		var ri = kc.Dynamic.Resource(m.Resource)
+		if m.Scope.Name() == "namespace" {
+			ns := u.GetNamespace()
+			if ns == "" {
+				ns = "default"
+			}
+			_, err = ri.Namespace(ns).Apply(ctx, u.GetName(), &u, metav1.ApplyOptions{FieldManager: "authz-test", Force: true})
+		} else {
+			_, err = ri.Apply(ctx, u.GetName(), &u, metav1.ApplyOptions{FieldManager: "authz-test", Force: true})
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.Where(), kube.Explain(err, kc.Host()))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// clearPolicies deletes every policy and the mesh ConfigMap, so that each
+// scenario starts from the apps alone.
+func clearPolicies(t *testing.T, kc *kube.Client) {
+	t.Helper()
+	ctx := context.Background()
+	for _, gvr := range []schema.GroupVersionResource{
+		{Group: "security.istio.io", Version: "v1", Resource: "peerauthentications"},
+		{Group: "security.istio.io", Version: "v1", Resource: "authorizationpolicies"},
+		{Group: "security.istio.io", Version: "v1", Resource: "requestauthentications"},
+		{Group: "networking.istio.io", Version: "v1", Resource: "destinationrules"},
+	} {
+		for _, ns := range []string{"foo", "bar", "legacy", "istio-system"} {
+			if err := kc.Dynamic.Resource(gvr).Namespace(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+				t.Fatal(kube.Explain(err, kc.Host()))
+			}
+		}
+	}
+	if err := kc.Kubernetes.CoreV1().ConfigMaps("istio-system").Delete(ctx, "istio", metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+}
+
+func run(args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	code := cli.Main(args, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return out.String(), errOut.String(), code
+}
+
+var scenarios = []struct {
+	name  string
+	files []string
+}{
+	{"1-no-policies", []string{"mesh-automtls-off.yaml"}},
+	{"2-strict", []string{"mesh-automtls-off.yaml", "strict.yaml"}},
+	{"3-strict-dr", []string{"mesh-automtls-off.yaml", "strict.yaml", "dr-local.yaml"}},
+	{"4-strict-automtls", []string{"strict.yaml"}},
+	{"4b-strict-dr-automtls", []string{"strict.yaml", "dr-local.yaml"}},
+	{"5-deny-all", []string{"mesh-automtls-off.yaml", "strict.yaml", "dr-local.yaml", "deny-all.yaml"}},
+	{"6-allow-istio-system", []string{"mesh-automtls-off.yaml", "strict.yaml", "dr-local.yaml", "allow-istio-system.yaml"}},
+}
+
+var order = []string{"--from", "sleep.foo", "--from", "sleep.bar", "--from", "sleep.legacy", "--from", "istio-ingressgateway.istio-system",
+	"--to", "httpbin.foo", "--to", "httpbin.bar", "--to", "httpbin.legacy"}
+
+// TestLiveEqualsFiles applies each scenario and compares every command's
+// answer through --use-kube with the answer from the same files offline.
+// The scenarios share the namespaces, so they run one after another.
+func TestLiveEqualsFiles(t *testing.T) {
+	c := testcluster.Get(t)
+	kc, err := kube.NewClientFromConfig(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	installCRDs(t, kc)
+	apply(t, kc, data+"apps.yaml")
+	for _, sc := range scenarios {
+		clearPolicies(t, kc)
+		var fileArgs []string
+		paths := []string{data + "apps.yaml"}
+		for _, f := range sc.files {
+			paths = append(paths, data+"scenarios/"+f)
+		}
+		apply(t, kc, paths[1:]...)
+		for _, p := range paths {
+			fileArgs = append(fileArgs, "-f", p)
+		}
+		commands := [][]string{
+			append([]string{"authz", "matrix"}, order...),
+			append([]string{"authz", "matrix", "-o", "json"}, order...),
+			{"authz", "can", "sleep.foo", "httpbin.bar"},
+			{"authz", "can", "istio-ingressgateway.istio-system", "httpbin.foo", "-o", "json"},
+			{"authz", "check", "httpbin.foo"},
+			{"authn", "tls-check", "sleep.foo"},
+		}
+		for _, cmd := range commands {
+			name := sc.name + ": " + strings.Join(cmd[:2], " ")
+			offOut, offErr, offCode := run(append(append([]string{"--kubeconfig", filepath.Join(t.TempDir(), "none")}, cmd...), fileArgs...)...)
+			liveOut, liveErr, liveCode := run(append(append([]string{"--kubeconfig", c.AdminKubeconfig}, cmd...), "--use-kube", "-A")...)
+			if offCode != 0 || liveCode != 0 {
+				t.Fatalf("%s: exit offline %d (%s), live %d (%s)", name, offCode, offErr, liveCode, liveErr)
+			}
+			if offOut != liveOut {
+				t.Errorf("%s: live differs from files\n--- live\n%s\n--- files\n%s", name, liveOut, offOut)
+			}
+		}
+		if sc.name == "2-strict" {
+			out, _, _ := run("--kubeconfig", c.AdminKubeconfig, "authz", "matrix", "--use-kube", "-A", "--from", "sleep.legacy", "--to", "httpbin.foo")
+			if !strings.Contains(out, "reset") {
+				t.Errorf("live strict: legacy -> foo not reset:\n%s", out)
+			}
+		}
+	}
+}
+
+func TestLiveNamespaceScopeAndForbidden(t *testing.T) {
+	c := testcluster.Get(t)
+	// A developer without RBAC gets a readable Forbidden error, exit 1.
+	_, errOut, code := run("--kubeconfig", c.DevKubeconfig, "authz", "matrix", "--use-kube", "-n", "foo")
+	if code != 1 || !strings.Contains(errOut, `permission denied: user "developer" cannot get resource "namespaces"`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
