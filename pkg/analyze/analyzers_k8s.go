@@ -32,7 +32,7 @@ func init() {
 	register(&analyzer{
 		name:   "deployment.MultiServiceAnalyzer",
 		desc:   "Checks that Services selecting the same workload with the same targetPort use the same port",
-		codes:  []*MessageType{DeploymentConflictingPorts},
+		codes:  []*MessageType{DeploymentAssociatedToMultipleServices, DeploymentConflictingPorts},
 		inputs: []string{KindDeployment, KindService, KindNamespace},
 		run:    analyzeDeploymentPorts,
 	})
@@ -218,12 +218,21 @@ func analyzeDeploymentPorts(c *Context) {
 		}
 		tl := labels.Set(d.Spec.Template.Labels)
 		byTarget := map[string]map[int32]string{}
+		byPort := map[int32]map[corev1.Protocol][]string{}
 		for _, sr := range svcs[r.Namespace] {
 			svc := sr.Spec.(*corev1.Service)
 			if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(tl) {
 				continue
 			}
 			for _, p := range svc.Spec.Ports {
+				proto := p.Protocol
+				if proto == "" {
+					proto = corev1.ProtocolTCP
+				}
+				if byPort[p.Port] == nil {
+					byPort[p.Port] = map[corev1.Protocol][]string{}
+				}
+				byPort[p.Port][proto] = append(byPort[p.Port][proto], sr.Namespace+"/"+sr.Name)
 				tp := p.TargetPort.String()
 				if tp == "0" || tp == "" {
 					tp = strconv.Itoa(int(p.Port))
@@ -233,6 +242,22 @@ func analyzeDeploymentPorts(c *Context) {
 				}
 				byTarget[tp][p.Port] = sr.Namespace + "/" + sr.Name
 			}
+		}
+		ports := make([]int32, 0, len(byPort))
+		for p := range byPort {
+			ports = append(ports, p)
+		}
+		sort.Slice(ports, func(i, j int) bool { return ports[i] < ports[j] })
+		for _, p := range ports {
+			if len(byPort[p]) < 2 {
+				continue
+			}
+			var names []string
+			for _, ns := range byPort[p] {
+				names = append(names, ns...)
+			}
+			sort.Strings(names)
+			c.Report(r, DeploymentAssociatedToMultipleServices, "", r.Name, int(p), names)
 		}
 		tps := make([]string, 0, len(byTarget))
 		for tp := range byTarget {

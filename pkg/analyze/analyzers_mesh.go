@@ -63,6 +63,13 @@ func init() {
 		run:    analyzeSidecarEgressHosts,
 	})
 	register(&analyzer{
+		name:   "serviceentry.Analyzer",
+		desc:   "Checks that ServiceEntries with TCP (or unset) protocol ports have addresses, unless the mesh allocates them",
+		codes:  []*MessageType{ServiceEntryAddressesRequired},
+		inputs: []string{KindServiceEntry},
+		run:    analyzeServiceEntryAddresses,
+	})
+	register(&analyzer{
 		name:   "auth.AuthorizationPoliciesAnalyzer",
 		desc:   "Checks that AuthorizationPolicy selectors match workloads",
 		codes:  []*MessageType{NoMatchingWorkloadsFound},
@@ -506,6 +513,33 @@ func analyzeAuthzSelectors(c *Context) {
 		sel := labels.SelectorFromSet(ml)
 		if !matchesAny(sel, c.S.Workloads(r.Namespace)) {
 			c.Report(r, NoMatchingWorkloadsFound, "spec.selector", sel.String())
+		}
+	}
+}
+
+// meshAllocatesAddresses reports whether the mesh config turns on DNS
+// capture with address auto-allocation for proxies.
+func meshAllocatesAddresses(s *Snapshot) bool {
+	md := s.opts.MeshConfig.GetDefaultConfig().GetProxyMetadata()
+	if md["ISTIO_META_DNS_CAPTURE"] != "true" {
+		return false
+	}
+	return md["ISTIO_META_DNS_AUTO_ALLOCATE"] == "true" || md["PILOT_ENABLE_IP_AUTOALLOCATE"] == "true"
+}
+
+func analyzeServiceEntryAddresses(c *Context) {
+	if meshAllocatesAddresses(c.S) {
+		return
+	}
+	for _, r := range c.S.List(KindServiceEntry) {
+		se := specOf[*networking.ServiceEntry](r)
+		if len(se.GetAddresses()) > 0 || r.AllocatedAddresses {
+			continue
+		}
+		for i, p := range se.GetPorts() {
+			if p.GetProtocol() == "" || strings.EqualFold(p.GetProtocol(), "TCP") {
+				c.Report(r, ServiceEntryAddressesRequired, fmt.Sprintf("spec.ports[%d]", i))
+			}
 		}
 	}
 }

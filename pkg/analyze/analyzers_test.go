@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
 )
 
 const helloSvc = `
@@ -144,6 +146,14 @@ spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: ht
 		// IST0137
 		{"conflicting ports", "deployment", helloSvc + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: other, namespace: default}\nspec:\n  selector: {app: helloworld}\n  ports: [{name: http, port: 80, targetPort: 5000}]\n", SnapshotOptions{}, []string{"IST0137 Deployment default/helloworld-v1"}},
 		{"same ports", "deployment", helloSvc + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: other, namespace: default}\nspec:\n  selector: {app: helloworld}\n  ports: [{name: http, port: 5000}]\n", SnapshotOptions{}, nil},
+		// IST0116
+		{"same port, different protocols", "deployment", helloSvc + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: udp, namespace: default}\nspec:\n  selector: {app: helloworld}\n  ports: [{name: udp, port: 5000, protocol: UDP}]\n", SnapshotOptions{}, []string{"IST0116 Deployment default/helloworld-v1"}},
+		// IST0134
+		{"tcp service entry without addresses", "serviceentry", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db, namespace: default}\nspec: {hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}\n", SnapshotOptions{}, []string{"IST0134 ServiceEntry default/db"}},
+		{"tcp service entry with addresses", "serviceentry", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db, namespace: default}\nspec: {hosts: [db.example.com], addresses: [10.1.2.3], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}\n", SnapshotOptions{}, nil},
+		{"tcp service entry with allocated addresses", "serviceentry", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db, namespace: default}\nspec: {hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}\nstatus: {addresses: [{value: 240.240.0.1}]}\n", SnapshotOptions{}, nil},
+		{"tcp service entry, mesh allocates", "serviceentry", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db, namespace: default}\nspec: {hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}\n", SnapshotOptions{MeshConfig: dnsAllocating}, nil},
+		{"https service entry", "serviceentry", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: api, namespace: default}\nspec: {hosts: [api.example.com], ports: [{number: 443, name: https, protocol: HTTPS}], resolution: DNS}\n", SnapshotOptions{}, nil},
 		// IST0144
 		{"uid 1337", "applicationUID", strings.Replace(helloSvc, "spec: {containers: [{name: hello, image: hello}]}", "spec: {containers: [{name: hello, image: hello, securityContext: {runAsUser: 1337}}]}", 1), SnapshotOptions{}, []string{"IST0144 Deployment default/helloworld-v1"}},
 		{"uid 1000", "applicationUID", strings.Replace(helloSvc, "spec: {containers: [{name: hello, image: hello}]}", "spec: {securityContext: {runAsUser: 1000}, containers: [{name: hello, image: hello}]}", 1), SnapshotOptions{}, nil},
@@ -175,6 +185,14 @@ spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: ht
 		})
 	}
 }
+
+var dnsAllocating = func() *meshconfig.MeshConfig {
+	mc, err := ParseMeshConfig([]byte("defaultConfig:\n  proxyMetadata:\n    ISTIO_META_DNS_CAPTURE: \"true\"\n    ISTIO_META_DNS_AUTO_ALLOCATE: \"true\"\n"))
+	if err != nil {
+		panic(err)
+	}
+	return mc
+}()
 
 const ingress = `
 apiVersion: apps/v1

@@ -123,6 +123,10 @@ func DecodeObject(obj map[string]any, defaultNamespace string) (*Resource, *Skip
 		fillMessage(spec.ProtoReflect(), obj["spec"], "spec", &r.FieldErrors)
 		r.Spec = spec
 		r.FieldErrors = append(r.FieldErrors, validateSpec(kind, spec)...)
+		if st, ok := obj["status"].(map[string]any); ok && kind == KindServiceEntry {
+			addrs, _ := st["addresses"].([]any)
+			r.AllocatedAddresses = len(addrs) > 0
+		}
 	default:
 		typed := ki.newObj()
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, typed); err != nil {

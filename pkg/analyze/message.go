@@ -93,6 +93,12 @@ var (
 	VirtualServiceDestinationPortSelectorRequired = &MessageType{"IST0112", "VirtualServiceDestinationPortSelectorRequired", Error,
 		"A VirtualService routes to a service with more than one port exposed, but does not specify which to use.",
 		"This VirtualService routes to a service %q that exposes multiple ports %v. Specifying a port in the destination is required to disambiguate."}
+	DeploymentAssociatedToMultipleServices = &MessageType{"IST0116", "DeploymentAssociatedToMultipleServices", Warning,
+		"The resulting pods of a service mesh deployment can't be associated with multiple services using the same port but different protocols.",
+		"This deployment %s is associated with multiple services using port %d but different protocols: %v"}
+	ServiceEntryAddressesRequired = &MessageType{"IST0134", "ServiceEntryAddressesRequired", Warning,
+		"Virtual IP addresses are required for ports serving TCP (or unset) protocol when ISTIO_META_DNS_AUTO_ALLOCATE is not set on a proxy.",
+		"ServiceEntry addresses are required for this protocol."}
 	PortNameIsNotUnderNamingConvention = &MessageType{"IST0118", "PortNameIsNotUnderNamingConvention", Info,
 		"Port name is not under naming convention. Protocol detection is applied to the port.",
 		"Port name %s (port: %d, targetPort: %s) doesn't follow the naming convention of Istio port."}
@@ -142,7 +148,8 @@ var allTypes = []*MessageType{
 	Deprecated, ReferencedResourceNotFound, NamespaceNotInjected, PodMissingProxy, SchemaValidationError,
 	MisplacedAnnotation, UnknownAnnotation, ConflictingMeshGatewayVirtualServiceHosts,
 	ConflictingSidecarWorkloadSelectors, MultipleSidecarsWithoutWorkloadSelectors,
-	VirtualServiceDestinationPortSelectorRequired, PortNameIsNotUnderNamingConvention,
+	VirtualServiceDestinationPortSelectorRequired, DeploymentAssociatedToMultipleServices, PortNameIsNotUnderNamingConvention,
+	ServiceEntryAddressesRequired,
 	NamespaceMultipleInjectionLabels, InvalidAnnotation, NoMatchingWorkloadsFound,
 	NoServerCertificateVerificationDestinationLevel, NoServerCertificateVerificationPortLevel,
 	VirtualServiceUnreachableRule, VirtualServiceIneffectiveMatch, VirtualServiceHostNotFoundInGateway,

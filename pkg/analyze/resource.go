@@ -35,6 +35,10 @@ type Resource struct {
 
 	// FieldErrors are the schema problems found while decoding.
 	FieldErrors []FieldError
+
+	// AllocatedAddresses is true for a ServiceEntry whose status holds
+	// addresses the control plane allocated.
+	AllocatedAddresses bool
 }
 
 // Ref names the resource for messages.
