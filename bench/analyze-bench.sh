@@ -18,11 +18,12 @@ for apps in 2000 20000; do
   f="$tmp/apps-$apps.yaml"
   go run ./bench/analyze-gen -apps "$apps" >"$f"
   echo "apps=$apps: $(wc -c <"$f") bytes, $(grep -c '^kind:' "$f") documents"
-  times=() rss=()
+  times=() cpu=() rss=()
   for _ in $(seq "$runs"); do
-    out=$(/usr/bin/time -f '%e %M' "$bin" analyze -A "$f" 2>&1 >/dev/null | tail -1)
-    times+=("${out% *}") rss+=("${out#* }")
+    read -r wall user sys kb < <(/usr/bin/time -f '%e %U %S %M' "$bin" analyze -A "$f" 2>&1 >/dev/null | tail -1)
+    times+=("$wall") cpu+=("$(echo "$user + $sys" | bc)") rss+=("$kb")
   done
   med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-  echo "  wall median $(med "${times[@]}") s (runs: ${times[*]}), max RSS median $(( $(med "${rss[@]}") / 1024 )) MiB"
+  echo "  wall median $(med "${times[@]}") s (runs: ${times[*]}), CPU (user+sys) median $(med "${cpu[@]}") s, max RSS median $(( $(med "${rss[@]}") / 1024 )) MiB"
+  echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: compare with an idle run)"
 done

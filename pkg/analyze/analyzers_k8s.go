@@ -31,7 +31,7 @@ func init() {
 	})
 	register(&analyzer{
 		name:   "deployment.MultiServiceAnalyzer",
-		desc:   "Checks that Services selecting the same workload with the same targetPort use the same port",
+		desc:   "Checks the Services that select one Deployment: one port must mean one protocol, one targetPort one port",
 		codes:  []*MessageType{DeploymentAssociatedToMultipleServices, DeploymentConflictingPorts},
 		inputs: []string{KindDeployment, KindService, KindNamespace},
 		run:    analyzeDeploymentPorts,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -311,6 +312,7 @@ func listAnalyzers(w io.Writer, as []analyze.Analyzer) error {
 		for _, t := range a.Codes() {
 			codes = append(codes, t.Code)
 		}
+		sort.Strings(codes)
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name(), strings.Join(codes, ","), a.Description())
 	}
 	return tw.Flush()
