@@ -333,6 +333,20 @@ func intersects(a, b []string) bool {
 // PoliciesFor lists the AuthorizationPolicies that apply to a workload's
 // sidecar, root namespace first, in name order within a namespace.
 func (s *Snapshot) PoliciesFor(w *Workload) []*AuthzPolicy {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if out, ok := s.polCache[w]; ok {
+		return out
+	}
+	if s.polCache == nil {
+		s.polCache = map[*Workload][]*AuthzPolicy{}
+	}
+	out := s.policiesFor(w)
+	s.polCache[w] = out
+	return out
+}
+
+func (s *Snapshot) policiesFor(w *Workload) []*AuthzPolicy {
 	var out []*AuthzPolicy
 	for _, p := range s.AuthzPolicies {
 		if s.applies(p, w) {

@@ -286,7 +286,7 @@ type BuildOptions struct {
 
 // Build resolves workloads, services and the mesh config into a Snapshot.
 func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
-	s := l.snap
+	s := &Snapshot{PeerAuthns: l.snap.PeerAuthns, DestRules: l.snap.DestRules, AuthzPolicies: l.snap.AuthzPolicies, ReqAuthns: l.snap.ReqAuthns}
 	s.Mesh = DefaultMesh(l.IstioNamespace)
 	if len(l.meshYAML) > 0 {
 		m, err := parseMesh(l.meshYAML, s.Mesh)
@@ -310,7 +310,7 @@ func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
 	sortMeta(s.DestRules)
 	sortMeta(s.AuthzPolicies)
 	sortMeta(s.ReqAuthns)
-	return &s, nil
+	return s, nil
 }
 
 func parseMesh(data []byte, def Mesh) (Mesh, error) {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -170,6 +171,17 @@ type Snapshot struct {
 	DestRules       []*DestRule
 	AuthzPolicies   []*AuthzPolicy
 	ReqAuthns       []*ReqAuthn
+
+	// cache memoises lookups that depend only on the snapshot (policies
+	// per workload, DestinationRule per client namespace and service).
+	mu       sync.Mutex
+	polCache map[*Workload][]*AuthzPolicy
+	drCache  map[drKey]*DestRule
+}
+
+type drKey struct {
+	ns  string
+	svc *Service
 }
 
 // Workload finds a workload by NAME.NAMESPACE, or by NAME in namespace ns.
