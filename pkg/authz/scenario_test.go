@@ -187,3 +187,48 @@ func TestJourneyExplanation(t *testing.T) {
 		t.Errorf("got\n%s\nwant prefix\n%s", b.String(), want)
 	}
 }
+
+// TestSamplesMatchTestdata keeps the user-facing samples honest: each
+// sample step predicts the same table as the golden scenario of that name.
+func TestSamplesMatchTestdata(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("..", "..", "samples", "security", "scenarios")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Skipf("no samples: %v", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		n++
+		var sc *scenario
+		for i := range scenarios {
+			if scenarios[i].name == e.Name() {
+				sc = &scenarios[i]
+			}
+		}
+		if sc == nil {
+			t.Errorf("sample %s has no golden scenario", e.Name())
+			continue
+		}
+		l := NewLoader("istio-system")
+		if err := l.AddPaths([]string{filepath.Join(dir, "apps.yaml"), filepath.Join(dir, e.Name())}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.Build(BuildOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b bytes.Buffer
+		_ = got.Matrix(seedMatrix).WriteTable(&a)
+		_ = loadScenario(t, *sc).Matrix(seedMatrix).WriteTable(&b)
+		if a.String() != b.String() {
+			t.Errorf("sample %s:\n%s\ngolden:\n%s", e.Name(), a.String(), b.String())
+		}
+	}
+	if n < 6 {
+		t.Errorf("%d sample steps, want 6", n)
+	}
+}
