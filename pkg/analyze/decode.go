@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -130,13 +132,42 @@ func DecodeObject(obj map[string]any, defaultNamespace string) (*Resource, *Skip
 	default:
 		typed := ki.newObj()
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, typed); err != nil {
-			r.FieldErrors = append(r.FieldErrors, FieldError{"", err.Error()})
+			r.FieldErrors = append(r.FieldErrors, k8sDecodeError(obj, ki, err))
 			r.Spec = ki.newObj()
 		} else {
 			r.Spec = typed
 		}
 	}
 	return r, nil
+}
+
+// k8sDecodeError explains why a Kubernetes object does not decode. The
+// converter's error names no field, so the object is decoded again through
+// encoding/json, whose errors do.
+func k8sDecodeError(obj map[string]any, ki *KindInfo, err error) FieldError {
+	if b, merr := json.Marshal(obj); merr == nil {
+		var ute *json.UnmarshalTypeError
+		if jerr := json.Unmarshal(b, ki.newObj()); errors.As(jerr, &ute) && ute.Field != "" {
+			return FieldError{ute.Field, fmt.Sprintf("must be %s, not a JSON %s", goTypeName(ute.Type.String()), ute.Value)}
+		}
+	}
+	return FieldError{"", fmt.Sprintf("cannot decode %s: %v", ki.Kind, err)}
+}
+
+func goTypeName(t string) string {
+	switch {
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "an integer"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "an object"
+	}
+	return "of type " + t
 }
 
 func knownVersion(ki *KindInfo, v string) bool {

@@ -286,3 +286,14 @@ func TestParseYAML(t *testing.T) {
 		t.Fatal("a list document accepted")
 	}
 }
+
+func TestKubernetesDecodeErrorNamesField(t *testing.T) {
+	t.Parallel()
+	rs := load(t, "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: abc}]}\n")
+	if len(rs) != 1 || len(rs[0].FieldErrors) != 1 {
+		t.Fatalf("%+v", rs)
+	}
+	if got := rs[0].FieldErrors[0].Error(); got != "spec.ports.port: must be an integer, not a JSON string" {
+		t.Fatalf("error = %q", got)
+	}
+}

@@ -41,12 +41,7 @@ func Write(w io.Writer, format string, ms []Message, opts FormatOptions) error {
 	case FormatLog, "":
 		return WriteLog(w, ms, opts.Color)
 	case FormatJSON:
-		b, err := json.MarshalIndent(toJSON(ms), "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
+		return writeJSON(w, toJSON(ms))
 	case FormatYAML:
 		b, err := yaml.Marshal(toJSON(ms))
 		if err != nil {
@@ -55,14 +50,18 @@ func Write(w io.Writer, format string, ms []Message, opts FormatOptions) error {
 		_, err = w.Write(b)
 		return err
 	case FormatSARIF:
-		b, err := json.MarshalIndent(toSARIF(ms, opts), "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
+		return writeJSON(w, toSARIF(ms, opts))
 	}
 	return fmt.Errorf("unknown output format %q: want one of %s", format, strings.Join(Formats, ", "))
+}
+
+// writeJSON writes indented JSON without HTML escaping ("<stdin>" stays
+// readable).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 const (
