@@ -28,9 +28,6 @@ type SnapshotOptions struct {
 	// MeshConfig is the mesh configuration, if known. Its rootNamespace
 	// is where mesh-wide policies live.
 	MeshConfig *meshconfig.MeshConfig
-	// Live is true when the resources include what a cluster holds, so
-	// that "no workload matches" can be said about the namespaces read.
-	Live bool
 	// MissingSecrets are Secrets ("namespace/name") that were looked up in
 	// the cluster and do not exist. Only these are reported missing: a
 	// Secret absent from files may well exist in the cluster.

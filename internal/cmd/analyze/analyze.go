@@ -222,7 +222,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 
 	snap := analyze.NewSnapshot(resources, analyze.SnapshotOptions{
-		ClusterDomain: o.ClusterDomain, IstioNamespace: o.f.IstioNamespace(), MeshConfig: mesh, Live: o.live(),
+		ClusterDomain: o.ClusterDomain, IstioNamespace: o.f.IstioNamespace(), MeshConfig: mesh,
 		MissingSecrets: missingSecrets,
 	})
 	for _, d := range snap.Duplicates() {
