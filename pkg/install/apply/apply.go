@@ -117,7 +117,7 @@ type Options struct {
 	// Wait waits for readiness after applying, until ReadinessTimeout.
 	Wait             bool
 	ReadinessTimeout time.Duration
-	// Parallelism bounds concurrent requests within a phase (default 8).
+	// Parallelism bounds concurrent requests within a phase (default 16).
 	Parallelism int
 	// Prune deletes what this install owns and no longer renders.
 	Prune bool
@@ -340,7 +340,7 @@ func (a *Applier) Apply(ctx context.Context, m *manifest.Manifest) (*Result, err
 func (a *Applier) applyAll(ctx context.Context, objs []manifest.Object, crdKinds map[string]bool) ([]ObjectResult, error) {
 	par := a.Opts.Parallelism
 	if par <= 0 {
-		par = 8
+		par = 16
 	}
 	results := make([]ObjectResult, len(objs))
 	errs := make([]error, len(objs))

@@ -2,9 +2,11 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,31 +57,32 @@ func KindsOf(keys []string) []schema.GroupKind {
 // app.kubernetes.io/managed-by=meshctl is never returned.
 func ListOwned(ctx context.Context, c *kube.Client, selector string, extra []schema.GroupKind) ([]*unstructured.Unstructured, error) {
 	seen := map[schema.GroupKind]bool{}
-	var out []*unstructured.Unstructured
+	var kinds []schema.GroupKind
 	for _, gk := range append(append([]schema.GroupKind{}, installKinds...), extra...) {
-		if seen[gk] {
-			continue
+		if !seen[gk] {
+			seen[gk] = true
+			kinds = append(kinds, gk)
 		}
-		seen[gk] = true
-		mapping, err := c.Mapper.RESTMapping(gk)
-		if meta.IsNoMatchError(err) {
-			continue // not served: nothing of this kind exists
-		}
-		if err != nil {
-			return nil, fmt.Errorf("looking up %s: %w", gk, kube.Explain(err, c.Host()))
-		}
-		list, err := c.Dynamic.Resource(mapping.Resource).List(ctx, metav1.ListOptions{LabelSelector: selector})
-		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", mapping.Resource.Resource, kube.Explain(err, c.Host()))
-		}
-		for i := range list.Items {
-			u := &list.Items[i]
-			if u.GetLabels()[manifest.LabelManagedBy] != manifest.ManagedByValue {
-				continue
-			}
-			u.SetGroupVersionKind(mapping.GroupVersionKind)
-			out = append(out, u)
-		}
+	}
+	// One list per kind, concurrently: a prune check costs one round trip,
+	// not one per kind.
+	lists := make([][]*unstructured.Unstructured, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, gk := range kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lists[i], errs[i] = listKind(ctx, c, gk, selector)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out []*unstructured.Unstructured
+	for _, l := range lists {
+		out = append(out, l...)
 	}
 	objs := make([]manifest.Object, len(out))
 	for i, u := range out {
@@ -88,6 +91,30 @@ func ListOwned(ctx context.Context, c *kube.Client, selector string, extra []sch
 	manifest.Sort(objs)
 	for i := range objs {
 		out[i] = objs[i].Object
+	}
+	return out, nil
+}
+
+func listKind(ctx context.Context, c *kube.Client, gk schema.GroupKind, selector string) ([]*unstructured.Unstructured, error) {
+	mapping, err := c.Mapper.RESTMapping(gk)
+	if meta.IsNoMatchError(err) {
+		return nil, nil // not served: nothing of this kind exists
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up %s: %w", gk, kube.Explain(err, c.Host()))
+	}
+	list, err := c.Dynamic.Resource(mapping.Resource).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", mapping.Resource.Resource, kube.Explain(err, c.Host()))
+	}
+	var out []*unstructured.Unstructured
+	for i := range list.Items {
+		u := &list.Items[i]
+		if u.GetLabels()[manifest.LabelManagedBy] != manifest.ManagedByValue {
+			continue
+		}
+		u.SetGroupVersionKind(mapping.GroupVersionKind)
+		out = append(out, u)
 	}
 	return out, nil
 }
