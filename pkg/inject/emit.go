@@ -5,70 +5,168 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 )
 
 // jsonToNode decodes JSON into a YAML node tree that keeps the JSON's key
-// order (encoding/json's struct field order for Kubernetes types).
+// order (encoding/json's struct field order for Kubernetes types). The input
+// is encoding/json output, so a small scanner does; strings go through
+// encoding/json for their escapes.
 func jsonToNode(b []byte) (*yaml.Node, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	return decodeNode(dec)
-}
-
-func decodeNode(dec *json.Decoder) (*yaml.Node, error) {
-	tok, err := dec.Token()
+	s := &jsonScanner{b: b}
+	n, err := s.value()
 	if err != nil {
 		return nil, err
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, _ := kt.(string)
-				v, err := decodeNode(dec)
-				if err != nil {
-					return nil, err
-				}
-				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, v)
-			}
-			_, err := dec.Token()
-			return n, err
-		case '[':
-			n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-			for dec.More() {
-				v, err := decodeNode(dec)
-				if err != nil {
-					return nil, err
-				}
-				n.Content = append(n.Content, v)
-			}
-			_, err := dec.Token()
-			return n, err
+	s.space()
+	if s.i != len(s.b) {
+		return nil, fmt.Errorf("unexpected data after JSON value at offset %d", s.i)
+	}
+	return n, nil
+}
+
+type jsonScanner struct {
+	b []byte
+	i int
+}
+
+func (s *jsonScanner) space() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\n' || s.b[s.i] == '\t' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
+func (s *jsonScanner) errf(what string) error {
+	return fmt.Errorf("invalid JSON at offset %d: %s", s.i, what)
+}
+
+func (s *jsonScanner) value() (*yaml.Node, error) {
+	s.space()
+	if s.i >= len(s.b) {
+		return nil, s.errf("unexpected end")
+	}
+	switch c := s.b[s.i]; {
+	case c == '{':
+		s.i++
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		s.space()
+		if s.i < len(s.b) && s.b[s.i] == '}' {
+			s.i++
+			return n, nil
 		}
-	case string:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}, nil
-	case json.Number:
+		for {
+			s.space()
+			k, err := s.str()
+			if err != nil {
+				return nil, err
+			}
+			s.space()
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				return nil, s.errf("want ':'")
+			}
+			s.i++
+			v, err := s.value()
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, v)
+			s.space()
+			if s.i < len(s.b) && s.b[s.i] == ',' {
+				s.i++
+				continue
+			}
+			if s.i < len(s.b) && s.b[s.i] == '}' {
+				s.i++
+				return n, nil
+			}
+			return nil, s.errf("want ',' or '}'")
+		}
+	case c == '[':
+		s.i++
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		s.space()
+		if s.i < len(s.b) && s.b[s.i] == ']' {
+			s.i++
+			return n, nil
+		}
+		for {
+			v, err := s.value()
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, v)
+			s.space()
+			if s.i < len(s.b) && s.b[s.i] == ',' {
+				s.i++
+				continue
+			}
+			if s.i < len(s.b) && s.b[s.i] == ']' {
+				s.i++
+				return n, nil
+			}
+			return nil, s.errf("want ',' or ']'")
+		}
+	case c == '"':
+		v, err := s.str()
+		if err != nil {
+			return nil, err
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}, nil
+	case bytes.HasPrefix(s.b[s.i:], []byte("true")):
+		s.i += 4
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}, nil
+	case bytes.HasPrefix(s.b[s.i:], []byte("false")):
+		s.i += 5
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"}, nil
+	case bytes.HasPrefix(s.b[s.i:], []byte("null")):
+		s.i += 4
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+	default:
+		start := s.i
+		for s.i < len(s.b) && strings.IndexByte("+-0123456789.eE", s.b[s.i]) >= 0 {
+			s.i++
+		}
+		num := string(s.b[start:s.i])
+		if num == "" {
+			return nil, s.errf("unexpected character")
+		}
 		tag := "!!int"
-		if strings.ContainsAny(string(t), ".eE") {
+		if strings.ContainsAny(num, ".eE") {
 			tag = "!!float"
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(t)}, nil
-	case bool:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}, nil
-	case nil:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: num}, nil
 	}
-	return nil, fmt.Errorf("unexpected JSON token %v", tok)
+}
+
+func (s *jsonScanner) str() (string, error) {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return "", s.errf("want a string")
+	}
+	start := s.i
+	s.i++
+	escaped := false
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '\\':
+			escaped = true
+			s.i += 2
+			continue
+		case '"':
+			s.i++
+			if !escaped {
+				return string(s.b[start+1 : s.i-1]), nil
+			}
+			var v string
+			if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
+				return "", err
+			}
+			return v, nil
+		}
+		s.i++
+	}
+	return "", s.errf("unterminated string")
 }
 
 // style is how inserted YAML is laid out, learnt from the document.

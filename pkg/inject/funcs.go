@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -19,8 +20,21 @@ import (
 // funcMap is what an injection template may call: sprig's functions plus the
 // names Istio's injector adds, with the same signatures and results, so that
 // a template written for one runs unchanged in the other.
-func funcMap() template.FuncMap {
+func funcMap() template.FuncMap { return funcMapFor(nil) }
+
+// funcMapFor is funcMap with protoToJSON of the shared default proxy config
+// computed once.
+func funcMapFor(shared *meshconfig.ProxyConfig) template.FuncMap {
 	m := sprig.TxtFuncMap()
+	var once sync.Once
+	var sharedJSON string
+	protoJSON := func(msg proto.Message) string {
+		if pc, ok := msg.(*meshconfig.ProxyConfig); ok && shared != nil && pc == shared {
+			once.Do(func() { sharedJSON = protoToJSON(shared) })
+			return sharedJSON
+		}
+		return protoToJSON(msg)
+	}
 	for k, v := range map[string]any{
 		"formatDuration":         func(d interface{ String() string }) string { return d.String() },
 		"isset":                  isset,
@@ -34,7 +48,7 @@ func funcMap() template.FuncMap {
 		"toJSON":                 stringMapJSON,
 		"fromJSON":               fromJSON,
 		"structToJSON":           structToJSON,
-		"protoToJSON":            protoToJSON,
+		"protoToJSON":            protoJSON,
 		"toYaml":                 toYAML,
 		"indent":                 indentTail,
 		"directory":              func(p string) string { d, _ := path.Split(p); return d },

@@ -86,9 +86,14 @@ func (in *Injector) Uninject(source string, r io.Reader, w io.Writer, report fun
 }
 
 func (in *Injector) stream(source string, r io.Reader, w io.Writer, report func(Result), inject bool) error {
-	return yamlstream.Read(source, r, func(d yamlstream.Document) error {
-		return in.WriteDocument(d, w, report, inject)
+	p := in.NewPipeline(report, inject, 0)
+	err := yamlstream.Read(source, r, func(d yamlstream.Document) error {
+		return p.Add(d, w)
 	})
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // WriteDocument processes one document and writes it with its separator.
@@ -109,15 +114,7 @@ func (in *Injector) WriteDocument(d yamlstream.Document, w io.Writer, report fun
 			report(r)
 		}
 	}
-	if d.JSON {
-		if !bytes.HasSuffix(out, []byte("\n")) {
-			out = append(out, '\n')
-		}
-	} else if _, err := io.WriteString(w, d.Separator); err != nil {
-		return err
-	}
-	_, err = w.Write(out)
-	return err
+	return writeDoc(w, d, out)
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)

@@ -90,8 +90,13 @@ type Workload struct {
 // proxyConfigFor is the mesh's default proxy config with the pod's
 // proxy.istio.io/config annotation merged over it.
 func (c *parsedConfig) proxyConfigFor(meta metav1.ObjectMeta) (*meshconfig.ProxyConfig, error) {
+	s, ok := meta.Annotations[annProxyConfig]
+	if !ok {
+		// Shared, read-only: templates never change it.
+		return c.Mesh.DefaultConfig, nil
+	}
 	pc := proto.Clone(c.Mesh.DefaultConfig).(*meshconfig.ProxyConfig)
-	if s, ok := meta.Annotations[annProxyConfig]; ok {
+	{
 		js, err := yaml.YAMLToJSON([]byte(s))
 		if err != nil {
 			return nil, fmt.Errorf("annotation %s: %w", annProxyConfig, err)
@@ -175,9 +180,9 @@ func (c *parsedConfig) templateData(w Workload, pod *corev1.Pod) (*TemplateData,
 // webhook does: each rendered template is strategic-merged over the pod.
 // It returns the merged pod and the last template's own pod (what was
 // injected).
-func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod, *corev1.Pod, error) {
+func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod, *injectedNames, error) {
 	cur := pod.DeepCopy()
-	var injected *corev1.Pod
+	var injected *injectedNames
 	for _, t := range c.templates {
 		data, err := c.templateData(w, cur)
 		if err != nil {
@@ -191,7 +196,7 @@ func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod
 		if err != nil {
 			return nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
 		}
-		injected = &corev1.Pod{}
+		injected = &injectedNames{}
 		if err := json.Unmarshal(patch, injected); err != nil {
 			return nil, nil, fmt.Errorf("injection template %q produced an invalid pod: %w", t.Name(), err)
 		}
@@ -234,7 +239,7 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 		return nil, err
 	}
 	c.rewriteProbes(out, statusPort)
-	out.Annotations[annStatus] = statusJSON(injected.Spec, c.revision)
+	out.Annotations[annStatus] = injected.status(c.revision)
 	for k, v := range c.Injector.InjectedAnnotations {
 		out.Annotations[k] = v
 	}
@@ -242,23 +247,37 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 	return out, nil
 }
 
-func statusJSON(spec corev1.PodSpec, revision string) string {
+// injectedNames are the names a rendered template adds: what the status
+// annotation records.
+type injectedNames struct {
+	Spec struct {
+		InitContainers   []named `json:"initContainers"`
+		Containers       []named `json:"containers"`
+		Volumes          []named `json:"volumes"`
+		ImagePullSecrets []named `json:"imagePullSecrets"`
+	} `json:"spec"`
+}
+
+type named struct {
+	Name string `json:"name"`
+}
+
+func (n *injectedNames) status(revision string) string {
 	s := Status{Revision: revision}
 	if s.Revision == "" {
 		s.Revision = "default"
 	}
-	for _, c := range spec.InitContainers {
-		s.InitContainers = append(s.InitContainers, c.Name)
+	names := func(l []named) []string {
+		var out []string
+		for _, x := range l {
+			out = append(out, x.Name)
+		}
+		return out
 	}
-	for _, c := range spec.Containers {
-		s.Containers = append(s.Containers, c.Name)
-	}
-	for _, v := range spec.Volumes {
-		s.Volumes = append(s.Volumes, v.Name)
-	}
-	for _, p := range spec.ImagePullSecrets {
-		s.ImagePullSecrets = append(s.ImagePullSecrets, p.Name)
-	}
+	s.InitContainers = names(n.Spec.InitContainers)
+	s.Containers = names(n.Spec.Containers)
+	s.Volumes = names(n.Spec.Volumes)
+	s.ImagePullSecrets = names(n.Spec.ImagePullSecrets)
 	b, _ := json.Marshal(s)
 	return string(b)
 }

@@ -51,6 +51,10 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 	if err := json.Unmarshal(patch, injected); err != nil {
 		t.Fatal(err)
 	}
+	var names []string
+	for _, c := range injected.Spec.Containers {
+		names = append(names, c.Name)
+	}
 	statusPort := c.Mesh.DefaultConfig.GetStatusPort()
 	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.StatusPort != 0 {
 		statusPort = pc.StatusPort
@@ -59,7 +63,22 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 		t.Fatal(err)
 	}
 	c.rewriteProbes(out, statusPort)
-	out.Annotations[annStatus] = statusJSON(injected.Spec, c.revision)
+	st := Status{Revision: "default"}
+	if c.revision != "" {
+		st.Revision = c.revision
+	}
+	for _, x := range injected.Spec.InitContainers {
+		st.InitContainers = append(st.InitContainers, x.Name)
+	}
+	st.Containers = names
+	for _, x := range injected.Spec.Volumes {
+		st.Volumes = append(st.Volumes, x.Name)
+	}
+	for _, x := range injected.Spec.ImagePullSecrets {
+		st.ImagePullSecrets = append(st.ImagePullSecrets, x.Name)
+	}
+	sb, _ := json.Marshal(st)
+	out.Annotations[annStatus] = string(sb)
 	c.reorder(out)
 	return out
 }
