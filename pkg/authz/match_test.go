@@ -448,3 +448,25 @@ func TestSVGIsWellFormed(t *testing.T) {
 		t.Errorf("%d rects, want %d", rects, want)
 	}
 }
+
+func TestMixedBackends(t *testing.T) {
+	t.Parallel()
+	docs := base + `---
+apiVersion: v1
+kind: Pod
+metadata: {name: httpbin-v2, namespace: foo, labels: {app: httpbin, version: v2}}
+spec: {serviceAccountName: httpbin, containers: [{name: httpbin, image: x}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: v2-only, namespace: foo}
+spec: {selector: {matchLabels: {version: v2}}}
+`
+	s := snapshotOf(t, docs)
+	w, _ := s.Workload("sleep.bar", "")
+	svc, _ := s.Service("httpbin.foo", "")
+	r := s.Evaluate(Request{From: w, To: svc})
+	if r.Outcome != Mixed || len(r.Backend) != 2 || r.Backend[0].Outcome != Allowed || r.Backend[1].Outcome != Denied {
+		t.Fatalf("%s: %+v", r.Outcome, r.Backend)
+	}
+}
