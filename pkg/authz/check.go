@@ -247,7 +247,7 @@ func (s *Snapshot) TLSCheck(client *Workload, svcs []*Service) []TLSRow {
 				cm := c.Mode
 				if c.Auto {
 					cm = "AUTO"
-					if !w.Sidecar || c.Mode == ClientDisable {
+					if !w.Sidecar || c.Mode == ClientDisable || sv.Mode == ModeDisable {
 						cm = "AUTO (DISABLE)"
 					} else {
 						cm = "AUTO (ISTIO_MUTUAL)"

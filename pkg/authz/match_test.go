@@ -470,3 +470,31 @@ spec: {selector: {matchLabels: {version: v2}}}
 		t.Fatalf("%s: %+v", r.Outcome, r.Backend)
 	}
 }
+
+func TestAutoMTLSRespectsWorkloadDisable(t *testing.T) {
+	t.Parallel()
+	docs := base + `---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: wl, namespace: foo}
+spec: {selector: {matchLabels: {app: httpbin}}, mtls: {mode: DISABLE}}
+`
+	s := snapshotOf(t, docs)
+	w, _ := s.Workload("sleep.bar", "")
+	svc, _ := s.Service("httpbin.foo", "")
+	if r := s.Evaluate(Request{From: w, To: svc}); r.Outcome != Allowed {
+		t.Fatalf("auto mTLS to a DISABLE workload: %s (%s)", r.Outcome, r.Summary)
+	}
+	docs += `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: m, namespace: foo}
+spec: {host: httpbin, trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}
+`
+	s = snapshotOf(t, docs)
+	w, _ = s.Workload("sleep.bar", "")
+	svc, _ = s.Service("httpbin.foo", "")
+	if r := s.Evaluate(Request{From: w, To: svc}); r.Outcome != TLSMismatch {
+		t.Fatalf("explicit ISTIO_MUTUAL to a DISABLE workload: %s (%s)", r.Outcome, r.Summary)
+	}
+}

@@ -296,7 +296,9 @@ type Negotiation struct {
 // Negotiate meets the client's mode with the server's.
 func Negotiate(client *Workload, c ClientTLS, server *Workload, sv ServerTLS) Negotiation {
 	mode := c.Mode
-	if c.Auto && mode == ClientIstioMutual && !server.Sidecar {
+	// Auto mTLS decides per endpoint: plaintext to an endpoint without a
+	// sidecar or whose PeerAuthentication disables mutual TLS on the port.
+	if c.Auto && mode == ClientIstioMutual && (!server.Sidecar || sv.Mode == ModeDisable) {
 		mode = ClientDisable
 	}
 	sidecarClient := client == nil || client.Sidecar
