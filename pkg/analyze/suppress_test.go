@@ -107,3 +107,20 @@ func TestBaseline(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseSuppression(f *testing.F) {
+	for _, s := range []string{"IST0101=VirtualService default/hello", "IST01*=* */*", "IST0102=Namespace shop", "=", "a=b c d", "IST0101=Kind [a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sp, err := ParseSuppression(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseSuppression(sp.String())
+		if err != nil || again != sp {
+			t.Fatalf("%q -> %q does not parse back: %v", s, sp.String(), err)
+		}
+		_ = sp.Matches(msg("IST0101", "VirtualService", "default", "hello"))
+	})
+}
