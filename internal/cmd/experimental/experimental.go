@@ -5,14 +5,12 @@ package experimental
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/meshctl/meshctl/internal/cmd/kubeinject/streamio"
 	"github.com/meshctl/meshctl/internal/cmdutil"
 	"github.com/meshctl/meshctl/pkg/inject"
-	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
 // NewCmd builds `meshctl x`.
@@ -74,9 +72,11 @@ and no cluster are needed.`,
 func (o *UninjectOptions) Run() error {
 	opts := o.IO
 	opts.Stdin, opts.Stdout = o.f.In, o.f.Out
-	un := inject.NewUninjector()
 	report := func(r inject.Result) { fmt.Fprintln(o.f.ErrOut, r.String()) }
-	return streamio.Run(opts, func(d yamlstream.Document, w io.Writer) error {
-		return un.WriteDocument(d, w, report, false)
-	})
+	p := inject.NewUninjector().NewPipeline(report, false, 0)
+	err := streamio.Run(opts, p)
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,7 +18,6 @@ import (
 	"github.com/meshctl/meshctl/internal/installflags"
 	"github.com/meshctl/meshctl/pkg/inject"
 	"github.com/meshctl/meshctl/pkg/kube"
-	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
 // Options are what one run of `meshctl kube-inject` needs.
@@ -123,9 +123,15 @@ func (o *Options) Run(ctx context.Context) error {
 func Process(opts streamio.Options, stdin io.Reader, stdout, stderr io.Writer, in *inject.Injector, injecting bool) error {
 	opts.Stdin, opts.Stdout = stdin, stdout
 	report := func(r inject.Result) { fmt.Fprintln(stderr, r.String()) }
-	return streamio.Run(opts, func(d yamlstream.Document, w io.Writer) error {
-		return in.WriteDocument(d, w, report, injecting)
-	})
+	// Injection makes short-lived garbage at a high rate while the live heap
+	// stays small: collect less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	p := in.NewPipeline(report, injecting, 0)
+	err := streamio.Run(opts, p)
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Config assembles the injection configuration from the flags.

@@ -16,8 +16,12 @@ import (
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
-// Transform writes one document (with its separator) to w.
-type Transform func(d yamlstream.Document, w io.Writer) error
+// Processor takes documents in order, each with the writer its result
+// goes to, and may work on several at once; Flush writes everything added.
+type Processor interface {
+	Add(d yamlstream.Document, w io.Writer) error
+	Flush() error
+}
 
 // Options say where documents come from and go.
 type Options struct {
@@ -47,7 +51,7 @@ func (o Options) Validate() error {
 }
 
 // Run transforms every document of the inputs.
-func Run(o Options, fn Transform) error {
+func Run(o Options, fn Processor) error {
 	paths, err := yamlstream.ExpandPaths(o.Files)
 	if err != nil {
 		return err
@@ -83,9 +87,15 @@ func (l *lastByte) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func concat(paths []string, stdin io.Reader, w io.Writer, fn Transform) error {
+func concat(paths []string, stdin io.Reader, w io.Writer, fn Processor) error {
 	lw := &lastByte{w: w}
 	for i, p := range paths {
+		if i > 0 {
+			// The join below looks at what was written last.
+			if err := fn.Flush(); err != nil {
+				return err
+			}
+		}
 		first := true
 		err := readPath(p, stdin, func(d yamlstream.Document) error {
 			if first && i > 0 && lw.n > 0 && !d.JSON {
@@ -101,13 +111,14 @@ func concat(paths []string, stdin io.Reader, w io.Writer, fn Transform) error {
 				}
 			}
 			first = false
-			return fn(d, lw)
+			return fn.Add(d, lw)
 		})
 		if err != nil {
+			_ = fn.Flush()
 			return err
 		}
 	}
-	return nil
+	return fn.Flush()
 }
 
 func readPath(p string, stdin io.Reader, fn func(yamlstream.Document) error) error {
@@ -122,7 +133,7 @@ func readPath(p string, stdin io.Reader, fn func(yamlstream.Document) error) err
 	return yamlstream.Read(p, f, fn)
 }
 
-func inPlace(paths []string, fn Transform) error {
+func inPlace(paths []string, fn Processor) error {
 	type pending struct{ tmp, target string }
 	var done []pending
 	cleanup := func() {
