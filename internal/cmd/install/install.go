@@ -111,7 +111,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return fmt.Errorf("encoding the merged IstioOperator: %w", err)
 	}
 	ns := merged.Namespace()
-	kc, err := o.f.Kube()
+	kc, err := connect(o.f)
 	if err != nil {
 		return err
 	}
@@ -153,6 +153,19 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	summary(o.f.ErrOut, res, o.DryRun, m)
 	return nil
+}
+
+// connect returns the client once the server has answered one request, so
+// that an unreachable server or rejected credentials fail first and alone.
+func connect(f *cmdutil.Factory) (*kube.Client, error) {
+	kc, err := f.Kube()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kc.Kubernetes.Discovery().ServerVersion(); err != nil {
+		return nil, kube.Explain(err, kc.Host())
+	}
+	return kc, nil
 }
 
 func contextName(kc *kube.Client) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -531,5 +532,36 @@ func TestUninstallRevisionKeepsOtherRevisionsAndSharedObjects(t *testing.T) {
 	// Nothing selected: a usage error, nothing deleted.
 	if _, _, code := run(t, c.AdminKubeconfig, "uninstall", "-y"); code != 2 {
 		t.Fatalf("uninstall without a selection: exit %d, want 2", code)
+	}
+}
+
+func TestUnreachableServerIsReportedWithAHint(t *testing.T) {
+	kubeconfig := t.TempDir() + "/kubeconfig"
+	cfg := `apiVersion: v1
+kind: Config
+clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: gone, context: {cluster: gone, user: u}}]
+current-context: gone
+`
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"install", "--set", "profile=demo", "-y", "--request-timeout", "5s"},
+		{"verify-install", "--set", "profile=demo", "--request-timeout", "5s"},
+		{"uninstall", "--purge", "-y", "--request-timeout", "5s"},
+	} {
+		start := time.Now()
+		_, errOut, code := run(t, kubeconfig, args...)
+		if code != 1 || !strings.Contains(errOut, "cannot reach the Kubernetes API server at https://127.0.0.1:1") || !strings.Contains(errOut, "check --kubeconfig and --context") {
+			t.Errorf("%s: exit %d:\n%s", args[0], code, errOut)
+		}
+		if time.Since(start) > 8*time.Second {
+			t.Errorf("%s: took %s with a 5s request timeout", args[0], time.Since(start))
+		}
+		if strings.Count(errOut, "\n") > 1 {
+			t.Errorf("%s: more than the one error line:\n%s", args[0], errOut)
+		}
 	}
 }

@@ -97,7 +97,7 @@ func (o *UninstallOptions) Run(ctx context.Context) error {
 	} else if !o.Purge {
 		what = "revision " + uninstallRevision(o.Flags.Revision)
 	}
-	kc, err := o.f.Kube()
+	kc, err := connect(o.f)
 	if err != nil {
 		return err
 	}

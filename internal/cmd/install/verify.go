@@ -65,7 +65,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		}
 		installs = append(installs, m)
 	}
-	kc, err := o.f.Kube()
+	kc, err := connect(o.f)
 	if err != nil {
 		return err
 	}

@@ -383,8 +383,11 @@ func (a *Applier) applyAll(ctx context.Context, objs []manifest.Object, crdKinds
 func Resource(c *kube.Client, u *unstructured.Unstructured) (dynamic.ResourceInterface, *meta.RESTMapping, error) {
 	gvk := u.GroupVersionKind()
 	mapping, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
+	if meta.IsNoMatchError(err) {
 		return nil, nil, fmt.Errorf("%s is not served by the cluster: %w", gvk.GroupKind(), err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("looking up %s: %w", gvk.GroupKind(), kube.Explain(err, c.Host()))
 	}
 	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
 		return c.Dynamic.Resource(mapping.Resource).Namespace(u.GetNamespace()), mapping, nil
@@ -404,7 +407,7 @@ func (a *Applier) applyOne(ctx context.Context, u *unstructured.Unstructured, cr
 	ri, _, err := Resource(a.Client, u)
 	if err != nil {
 		gvk := u.GroupVersionKind()
-		if a.Opts.DryRun && meta.IsNoMatchError(errors.Unwrap(err)) && crdKinds[gvk.Group+"/"+gvk.Kind] {
+		if a.Opts.DryRun && meta.IsNoMatchError(err) && crdKinds[gvk.Group+"/"+gvk.Kind] {
 			// Its CRD is only dry-run created: the kind does not exist yet.
 			a.wrote()
 			return Created, nil

@@ -277,3 +277,26 @@ func TestPruneDeletesOnlyStaleObjectsOfThisInstall(t *testing.T) {
 		t.Fatalf("another install's webhook was pruned: %v", err)
 	}
 }
+
+func TestInvalidObjectsAreReportedWithEachCause(t *testing.T) {
+	kc := client(t)
+	ctx := context.Background()
+	ns := "libf"
+	m := load(t, ns)
+	for _, o := range m.Objects {
+		if o.Object.GetKind() == "Service" {
+			_ = unstructured.SetNestedSlice(o.Object.Object, []any{map[string]any{"name": "grpc", "port": int64(0)}}, "spec", "ports")
+			_ = unstructured.SetNestedField(o.Object.Object, "Sideways", "spec", "type")
+		}
+	}
+	_, err := apply.Apply(ctx, kc, m, apply.Options{Namespace: ns})
+	if err == nil {
+		t.Fatal("an invalid Service was accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{"applying Service " + ns + "/widgetd: ", `the Service "widgetd" is invalid`, "\n  * spec.ports[0].port: ", "\n  * spec.type: "} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -103,8 +104,11 @@ func check(ctx context.Context, c *kube.Client, o manifest.Object) ([]Finding, e
 	u := o.Object
 	name := objdiff.Key(u)
 	ri, _, err := apply.Resource(c, u)
+	if meta.IsNoMatchError(err) {
+		return []Finding{{Object: name, Problem: Missing, Reason: "its kind is not served by the cluster"}}, nil
+	}
 	if err != nil {
-		return []Finding{{Object: name, Problem: Missing, Reason: err.Error()}}, nil
+		return nil, err
 	}
 	live, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
