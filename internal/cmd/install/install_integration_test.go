@@ -1,11 +1,14 @@
 package install_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
 	"sort"
 	"strings"
@@ -28,7 +31,16 @@ import (
 	"github.com/meshctl/meshctl/pkg/kube"
 )
 
-func TestMain(m *testing.M) { testcluster.Main(m) }
+// runAsMeshctl makes the test binary act as the meshctl process, so that a
+// test can start and SIGKILL a real meshctl without building one.
+const runAsMeshctl = "MESHCTL_TEST_RUN_AS_MESHCTL"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runAsMeshctl) == "1" {
+		os.Exit(cli.Main(os.Args[1:], genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
+	}
+	testcluster.Main(m)
+}
 
 // Every test installs into its own namespace (--set namespace=NS), which
 // also gives its cluster-wide objects their own names.
@@ -563,5 +575,74 @@ current-context: gone
 		if strings.Count(errOut, "\n") > 1 {
 			t.Errorf("%s: more than the one error line:\n%s", args[0], errOut)
 		}
+	}
+}
+
+// TestKilledSwitchConvergesOnRerun switches an install from demo to minimal
+// in a meshctl process that is SIGKILLed as soon as it reports Istiod
+// applied (before or while it prunes the gateways), then runs the switch
+// again: the result is exactly a clean minimal install.
+func TestKilledSwitchConvergesOnRerun(t *testing.T) {
+	c, kc := admin(t)
+	ctx := context.Background()
+	ns := "it-sigkill"
+	mustRun(t, c.AdminKubeconfig, "install", "--set", "profile=demo", "--set", "namespace="+ns, "-y", "--wait=false")
+
+	cmd := exec.Command(os.Args[0], "manifest", "apply", "--set", "profile=minimal", "--set", "namespace="+ns, "-y", "--wait=false", "--kubeconfig", c.AdminKubeconfig)
+	cmd.Env = append(os.Environ(), runAsMeshctl+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	seen := ""
+	for sc.Scan() {
+		seen += sc.Text() + "\n"
+		if strings.HasPrefix(sc.Text(), "✔ Istiod applied") {
+			_ = cmd.Process.Kill()
+			break
+		}
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != -1 {
+		t.Fatalf("the apply was not killed (%v); stderr:\n%s", err, seen)
+	}
+
+	out, _ := mustRun(t, c.AdminKubeconfig, "manifest", "apply", "--set", "profile=minimal", "--set", "namespace="+ns, "-y", "--wait=false")
+	t.Logf("re-run after the kill: %v", actions(out))
+	if a := actions(out); a["created"] != 0 {
+		t.Errorf("the killed run had already applied minimal's objects, yet: %v", a)
+	}
+	m := renderFor(t, ns, "profile=minimal")
+	owned, err := apply.ListOwned(ctx, kc, apply.OwnedSelector(m.Name, m.Revision), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, u := range owned {
+		if u.GetNamespace() == ns || strings.Contains(u.GetName(), ns) {
+			got = append(got, manifest.Key(u))
+		}
+	}
+	for _, o := range m.Objects {
+		want = append(want, o.Key())
+	}
+	want = append(want, "/Namespace//"+ns)
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("owned objects after re-run:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	r, err := apply.ReadRecord(ctx, kc, ns, m.Name)
+	if err != nil || r == nil || r.Profile != "minimal" {
+		t.Fatalf("record after re-run: %+v %v", r, err)
+	}
+	markReady(t, kc, ns, "istiod")
+	if out, errOut, code := run(t, c.AdminKubeconfig, "verify-install", "-i", ns); code != 0 {
+		t.Fatalf("verify after re-run: exit %d\n%s%s", code, out, errOut)
 	}
 }
