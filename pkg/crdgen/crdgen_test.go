@@ -1,0 +1,188 @@
+package crdgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	networking "istio.io/api/networking/v1alpha3"
+	security "istio.io/api/security/v1beta1"
+	telemetry "istio.io/api/telemetry/v1alpha1"
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+)
+
+func TestCommittedCRDsAreCurrent(t *testing.T) {
+	t.Parallel()
+	want, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := os.ReadFile(filepath.Join("..", "..", OutputPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(have, want) {
+		t.Fatalf("%s is stale: run `go generate ./pkg/crdgen/...` (or `make generate`)", OutputPath)
+	}
+	again, _ := Generate()
+	if !bytes.Equal(again, want) {
+		t.Fatal("generation is not deterministic")
+	}
+}
+
+func TestEveryIstioKindAndVersion(t *testing.T) {
+	t.Parallel()
+	crds, err := CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range crds {
+		var vs []string
+		storage := ""
+		for _, v := range c.Spec.Versions {
+			vs = append(vs, v.Name)
+			if v.Storage {
+				if storage != "" {
+					t.Errorf("%s has two storage versions", c.Name)
+				}
+				storage = v.Name
+			}
+			if v.Subresources == nil || v.Subresources.Status == nil {
+				t.Errorf("%s %s has no status subresource", c.Name, v.Name)
+			}
+		}
+		got = append(got, c.Name+" "+strings.Join(vs, ",")+" storage="+storage)
+	}
+	sort.Strings(got)
+	want := []string{
+		"authorizationpolicies.security.istio.io v1,v1beta1 storage=v1",
+		"destinationrules.networking.istio.io v1,v1alpha3,v1beta1 storage=v1",
+		"envoyfilters.networking.istio.io v1alpha3 storage=v1alpha3",
+		"gateways.networking.istio.io v1,v1alpha3,v1beta1 storage=v1",
+		"peerauthentications.security.istio.io v1,v1beta1 storage=v1",
+		"proxyconfigs.networking.istio.io v1beta1 storage=v1beta1",
+		"requestauthentications.security.istio.io v1,v1beta1 storage=v1",
+		"serviceentries.networking.istio.io v1,v1alpha3,v1beta1 storage=v1",
+		"sidecars.networking.istio.io v1,v1alpha3,v1beta1 storage=v1",
+		"telemetries.telemetry.istio.io v1,v1alpha1 storage=v1alpha1",
+		"trafficextensions.extensions.istio.io v1alpha1 storage=v1alpha1",
+		"virtualservices.networking.istio.io v1,v1alpha3,v1beta1 storage=v1",
+		"wasmplugins.extensions.istio.io v1alpha1 storage=v1alpha1",
+		"workloadentries.networking.istio.io v1,v1alpha3,v1beta1 storage=v1",
+		"workloadgroups.networking.istio.io v1,v1alpha3,v1beta1 storage=v1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("CRDs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Every schema must be structural, or the API server refuses the CRD.
+func TestSchemasAreStructural(t *testing.T) {
+	t.Parallel()
+	crds, err := CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range crds {
+		for _, v := range c.Spec.Versions {
+			var internal apiextensions.JSONSchemaProps
+			if err := apiextv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v.Schema.OpenAPIV3Schema, &internal, nil); err != nil {
+				t.Fatal(err)
+			}
+			ss, err := structuralschema.NewStructural(&internal)
+			if err != nil {
+				t.Fatalf("%s %s: %v", c.Name, v.Name, err)
+			}
+			if errs := structuralschema.ValidateStructural(nil, ss); len(errs) > 0 {
+				t.Fatalf("%s %s is not structural: %v", c.Name, v.Name, errs.ToAggregate())
+			}
+		}
+	}
+}
+
+func prop(t *testing.T, s apiextv1.JSONSchemaProps, path ...string) apiextv1.JSONSchemaProps {
+	t.Helper()
+	for _, p := range path {
+		switch {
+		case p == "[]":
+			if s.Items == nil || s.Items.Schema == nil {
+				t.Fatalf("no items at %s", p)
+			}
+			s = *s.Items.Schema
+		case p == "{}":
+			if s.AdditionalProperties == nil || s.AdditionalProperties.Schema == nil {
+				t.Fatalf("no additionalProperties at %s", p)
+			}
+			s = *s.AdditionalProperties.Schema
+		default:
+			next, ok := s.Properties[p]
+			if !ok {
+				t.Fatalf("no property %q (have %v)", p, keys(s.Properties))
+			}
+			s = next
+		}
+	}
+	return s
+}
+
+func keys(m map[string]apiextv1.JSONSchemaProps) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func js(t *testing.T, s apiextv1.JSONSchemaProps) string {
+	t.Helper()
+	s.Properties = nil // only the node itself
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestProtoToSchemaMapping(t *testing.T) {
+	t.Parallel()
+	vs := schemaOf((&networking.VirtualService{}).ProtoReflect().Descriptor())
+	dr := schemaOf((&networking.DestinationRule{}).ProtoReflect().Descriptor())
+	pa := schemaOf((&security.PeerAuthentication{}).ProtoReflect().Descriptor())
+	tel := schemaOf((&telemetry.Telemetry{}).ProtoReflect().Descriptor())
+	ef := schemaOf((&networking.EnvoyFilter{}).ProtoReflect().Descriptor())
+	cases := []struct {
+		name string
+		got  apiextv1.JSONSchemaProps
+		want string
+	}{
+		{"repeated string", prop(t, vs, "hosts"), `{"type":"array","items":{"type":"string"}}`},
+		{"Duration", prop(t, vs, "http", "[]", "timeout"), `{"type":"string"}`},
+		{"int32 weight", prop(t, vs, "http", "[]", "route", "[]", "weight"), `{"type":"integer","format":"int32"}`},
+		{"uint32 port", prop(t, vs, "http", "[]", "route", "[]", "destination", "port", "number"), `{"type":"integer","maximum":4294967295,"minimum":0}`},
+		{"map of strings", prop(t, vs, "http", "[]", "match", "[]", "sourceLabels"), `{"type":"object","additionalProperties":{"type":"string"}}`},
+		{"enum", prop(t, pa, "mtls", "mode"), `{"type":"string","enum":["UNSET","DISABLE","PERMISSIVE","STRICT"]}`},
+		{"map of messages with enum", prop(t, pa, "portLevelMtls", "{}", "mode"), `{"type":"string","enum":["UNSET","DISABLE","PERMISSIVE","STRICT"]}`},
+		{"BoolValue", prop(t, tel, "accessLogging", "[]", "disabled"), `{"type":"boolean","nullable":true}`},
+		{"DoubleValue", prop(t, tel, "tracing", "[]", "randomSamplingPercentage"), `{"type":"number","format":"double","nullable":true}`},
+		{"Struct", prop(t, ef, "configPatches", "[]", "patch", "value"), `{"type":"object","x-kubernetes-preserve-unknown-fields":true}`},
+		{"int32 maxRetries", prop(t, dr, "trafficPolicy", "connectionPool", "http", "maxRetries"), `{"type":"integer","format":"int32"}`},
+	}
+	for _, tc := range cases {
+		if got := js(t, tc.got); got != tc.want {
+			t.Errorf("%s: %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+	// A oneof allows none or exactly one of its fields.
+	match := prop(t, vs, "http", "[]", "match", "[]", "uri")
+	if len(match.OneOf) != 4 || match.OneOf[0].Not == nil || len(match.OneOf[1].Required) != 1 {
+		t.Fatalf("StringMatch oneOf: %+v", match.OneOf)
+	}
+}

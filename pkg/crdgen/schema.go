@@ -1,0 +1,179 @@
+package crdgen
+
+import (
+	"google.golang.org/protobuf/reflect/protoreflect"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+)
+
+// schemaOf maps a proto message to the structural OpenAPI v3 schema of its
+// JSON form, as the istio.io/api types marshal it (protojson: lowerCamel
+// field names, enums by name, 64-bit integers as strings or numbers).
+func schemaOf(md protoreflect.MessageDescriptor) apiextv1.JSONSchemaProps {
+	return (&schemaBuilder{visiting: map[protoreflect.FullName]bool{}}).message(md)
+}
+
+type schemaBuilder struct {
+	// visiting guards against recursive messages: a message already being
+	// expanded further up is emitted as a free-form object.
+	visiting map[protoreflect.FullName]bool
+}
+
+// wellKnown are the google.protobuf types whose JSON form is not an object of
+// their fields.
+func wellKnown(md protoreflect.MessageDescriptor) (apiextv1.JSONSchemaProps, bool) {
+	switch md.FullName() {
+	case "google.protobuf.Duration":
+		return apiextv1.JSONSchemaProps{Type: "string"}, true
+	case "google.protobuf.Timestamp":
+		return apiextv1.JSONSchemaProps{Type: "string", Format: "date-time"}, true
+	case "google.protobuf.Struct":
+		return freeObject(), true
+	case "google.protobuf.Any":
+		return freeObject(), true
+	case "google.protobuf.Value":
+		return apiextv1.JSONSchemaProps{XPreserveUnknownFields: ptr(true)}, true
+	case "google.protobuf.ListValue":
+		return apiextv1.JSONSchemaProps{Type: "array", Items: &apiextv1.JSONSchemaPropsOrArray{Schema: &apiextv1.JSONSchemaProps{XPreserveUnknownFields: ptr(true)}}}, true
+	case "google.protobuf.Empty":
+		return apiextv1.JSONSchemaProps{Type: "object"}, true
+	case "google.protobuf.BoolValue":
+		return apiextv1.JSONSchemaProps{Type: "boolean", Nullable: true}, true
+	case "google.protobuf.StringValue":
+		return apiextv1.JSONSchemaProps{Type: "string", Nullable: true}, true
+	case "google.protobuf.BytesValue":
+		return apiextv1.JSONSchemaProps{Type: "string", Format: "byte", Nullable: true}, true
+	case "google.protobuf.Int32Value":
+		return apiextv1.JSONSchemaProps{Type: "integer", Format: "int32", Nullable: true}, true
+	case "google.protobuf.UInt32Value":
+		return apiextv1.JSONSchemaProps{Type: "integer", Minimum: ptr(0.0), Maximum: ptr(4294967295.0), Nullable: true}, true
+	case "google.protobuf.Int64Value", "google.protobuf.UInt64Value":
+		s := intOrString()
+		s.Nullable = true
+		return s, true
+	case "google.protobuf.FloatValue", "google.protobuf.DoubleValue":
+		return apiextv1.JSONSchemaProps{Type: "number", Format: "double", Nullable: true}, true
+	}
+	return apiextv1.JSONSchemaProps{}, false
+}
+
+func (b *schemaBuilder) message(md protoreflect.MessageDescriptor) apiextv1.JSONSchemaProps {
+	if s, ok := wellKnown(md); ok {
+		return s
+	}
+	if b.visiting[md.FullName()] {
+		return freeObject()
+	}
+	b.visiting[md.FullName()] = true
+	defer delete(b.visiting, md.FullName())
+
+	s := apiextv1.JSONSchemaProps{Type: "object", Properties: map[string]apiextv1.JSONSchemaProps{}}
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		s.Properties[fd.JSONName()] = b.field(fd)
+	}
+	s.OneOf = b.oneOfs(md)
+	return s
+}
+
+// oneOfs allows at most one field of each real oneof to be set, the way the
+// API server can check it in a structural schema: none set, or exactly one.
+func (b *schemaBuilder) oneOfs(md protoreflect.MessageDescriptor) []apiextv1.JSONSchemaProps {
+	var groups [][]string
+	oneofs := md.Oneofs()
+	for i := 0; i < oneofs.Len(); i++ {
+		od := oneofs.Get(i)
+		if od.IsSynthetic() || od.Fields().Len() < 2 {
+			continue
+		}
+		var names []string
+		for j := 0; j < od.Fields().Len(); j++ {
+			names = append(names, od.Fields().Get(j).JSONName())
+		}
+		groups = append(groups, names)
+	}
+	if len(groups) != 1 {
+		// Several oneofs in one message would need a product of cases;
+		// Istio's messages have at most one that matters, so keep it simple
+		// and exact for that case only.
+		return nil
+	}
+	names := groups[0]
+	var none []apiextv1.JSONSchemaProps
+	for _, n := range names {
+		none = append(none, apiextv1.JSONSchemaProps{Required: []string{n}})
+	}
+	out := []apiextv1.JSONSchemaProps{{Not: &apiextv1.JSONSchemaProps{AnyOf: none}}}
+	for _, n := range names {
+		out = append(out, apiextv1.JSONSchemaProps{Required: []string{n}})
+	}
+	return out
+}
+
+func (b *schemaBuilder) field(fd protoreflect.FieldDescriptor) apiextv1.JSONSchemaProps {
+	switch {
+	case fd.IsMap():
+		v := b.singular(fd.MapValue())
+		return apiextv1.JSONSchemaProps{Type: "object", AdditionalProperties: &apiextv1.JSONSchemaPropsOrBool{Allows: true, Schema: &v}}
+	case fd.IsList():
+		item := b.singular(fd)
+		return apiextv1.JSONSchemaProps{Type: "array", Items: &apiextv1.JSONSchemaPropsOrArray{Schema: &item}}
+	}
+	return b.singular(fd)
+}
+
+// singular is the schema of one value of the field's type.
+func (b *schemaBuilder) singular(fd protoreflect.FieldDescriptor) apiextv1.JSONSchemaProps {
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return apiextv1.JSONSchemaProps{Type: "boolean"}
+	case protoreflect.StringKind:
+		return apiextv1.JSONSchemaProps{Type: "string"}
+	case protoreflect.BytesKind:
+		return apiextv1.JSONSchemaProps{Type: "string", Format: "byte"}
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		return apiextv1.JSONSchemaProps{Type: "integer", Format: "int32"}
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		return apiextv1.JSONSchemaProps{Type: "integer", Minimum: ptr(0.0), Maximum: ptr(4294967295.0)}
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind,
+		protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		// protojson writes 64-bit integers as strings and reads either form.
+		return intOrString()
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		return apiextv1.JSONSchemaProps{Type: "number", Format: "double"}
+	case protoreflect.EnumKind:
+		return enumSchema(fd.Enum())
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		return b.message(fd.Message())
+	}
+	return apiextv1.JSONSchemaProps{XPreserveUnknownFields: ptr(true)}
+}
+
+// enumSchema lists the enum's value names. Istio's API accepts enums by name
+// only in YAML, so that is what the schema allows.
+func enumSchema(ed protoreflect.EnumDescriptor) apiextv1.JSONSchemaProps {
+	s := apiextv1.JSONSchemaProps{Type: "string"}
+	values := ed.Values()
+	seen := map[string]bool{}
+	for i := 0; i < values.Len(); i++ {
+		name := string(values.Get(i).Name())
+		if !seen[name] {
+			seen[name] = true
+			s.Enum = append(s.Enum, apiextv1.JSON{Raw: []byte(`"` + name + `"`)})
+		}
+	}
+	return s
+}
+
+func intOrString() apiextv1.JSONSchemaProps {
+	return apiextv1.JSONSchemaProps{
+		XIntOrString: true,
+		AnyOf:        []apiextv1.JSONSchemaProps{{Type: "integer"}, {Type: "string"}},
+	}
+}
+
+func freeObject() apiextv1.JSONSchemaProps {
+	return apiextv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: ptr(true)}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,155 @@
+// Package crds checks the generated Istio CRDs against a real API server:
+// they are accepted and established, valid Istio config of every kind is
+// stored, and invalid config is rejected by the schema with the field named.
+package crds
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/internal/testcluster"
+	"github.com/meshctl/meshctl/pkg/crdgen"
+	"github.com/meshctl/meshctl/pkg/kube"
+	"github.com/meshctl/meshctl/pkg/yamlstream"
+)
+
+func TestMain(m *testing.M) { testcluster.Main(m) }
+
+type doc struct {
+	obj   *unstructured.Unstructured
+	field string // for invalid documents: the field the server must name
+}
+
+func readDocs(t *testing.T, name string) []doc {
+	t.Helper()
+	var out []doc
+	err := yamlstream.ReadPaths([]string{filepath.Join("testdata", name)}, nil, func(d yamlstream.Document) error {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(d.Raw, &u.Object); err != nil {
+			t.Fatalf("%s: %v", d.Where(), err)
+		}
+		field := ""
+		for _, line := range strings.Split(string(d.Raw), "\n") {
+			if f, ok := strings.CutPrefix(line, "# field: "); ok {
+				field = f
+			}
+		}
+		out = append(out, doc{obj: u, field: field})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestGeneratedCRDsOnARealAPIServer(t *testing.T) {
+	c := testcluster.Get(t)
+	kc, err := kube.NewClientFromConfig(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// The committed file, exactly as the base chart ships it.
+	data, err := os.ReadFile(filepath.Join("..", "..", crdgen.OutputPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	err = yamlstream.Read(crdgen.OutputPath, bytes.NewReader(data), func(d yamlstream.Document) error {
+		if d.IsEmpty() {
+			return nil
+		}
+		crd := &apiextv1.CustomResourceDefinition{}
+		if err := yaml.UnmarshalStrict(d.Raw, crd); err != nil {
+			t.Fatalf("%s: %v", d.Where(), err)
+		}
+		if _, err := kc.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating %s: %v", crd.Name, kube.Explain(err, ""))
+		}
+		names = append(names, crd.Name)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 15 {
+		t.Fatalf("created %d CRDs, want 15", len(names))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, n := range names {
+		for {
+			crd, err := kc.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, n, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if established(crd) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not established: %+v", n, crd.Status.Conditions)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	kc.Mapper.Reset()
+
+	ns := "crds-test"
+	if _, err := kc.Kubernetes.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(u *unstructured.Unstructured) error {
+		gvk := u.GroupVersionKind()
+		m, err := kc.Mapper.RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}, gvk.Version)
+		if err != nil {
+			return err
+		}
+		_, err = kc.Dynamic.Resource(m.Resource).Namespace(ns).Create(ctx, u, metav1.CreateOptions{})
+		return err
+	}
+
+	t.Run("valid config is stored", func(t *testing.T) {
+		for _, d := range readDocs(t, "valid.yaml") {
+			if err := create(d.obj); err != nil {
+				t.Errorf("%s %s/%s rejected: %v", d.obj.GetAPIVersion(), d.obj.GetKind(), d.obj.GetName(), kube.Explain(err, ""))
+			}
+		}
+	})
+	t.Run("invalid config is rejected naming the field", func(t *testing.T) {
+		docs := readDocs(t, "invalid.yaml")
+		if len(docs) < 5 {
+			t.Fatalf("only %d invalid documents", len(docs))
+		}
+		for _, d := range docs {
+			err := create(d.obj)
+			if err == nil {
+				t.Errorf("%s/%s was accepted; want a schema error on %s", d.obj.GetKind(), d.obj.GetName(), d.field)
+				continue
+			}
+			if msg := kube.Explain(err, "").Error(); !strings.Contains(msg, d.field) {
+				t.Errorf("%s/%s: error does not name %s:\n%s", d.obj.GetKind(), d.obj.GetName(), d.field, msg)
+			}
+		}
+	})
+}
+
+func established(crd *apiextv1.CustomResourceDefinition) bool {
+	for _, c := range crd.Status.Conditions {
+		if c.Type == apiextv1.Established && c.Status == apiextv1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
