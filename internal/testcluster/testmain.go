@@ -19,7 +19,7 @@ var shared *Cluster
 //	func TestMain(m *testing.M) { testcluster.Main(m) }
 func Main(m interface{ Run() int }) {
 	flag.Parse()
-	if testing.Short() {
+	if testing.Short() || fuzzing() {
 		os.Exit(m.Run())
 	}
 	c, err := Start(context.Background(), Options{})
@@ -39,6 +39,19 @@ func Main(m interface{ Run() int }) {
 	code := m.Run()
 	c.Stop()
 	os.Exit(code)
+}
+
+// fuzzing reports whether this process runs a fuzz target (or is one of its
+// workers): only fuzz targets run then, and they never need a cluster, so
+// starting one per worker would only waste seconds and memory.
+func fuzzing() bool {
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		return true
+	}
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		return true
+	}
+	return false
 }
 
 // Get returns the package's cluster. Under -short it skips the test: the
