@@ -445,11 +445,11 @@ func analyzeSidecarEgressHosts(c *Context) {
 				if egressHostExists(c.S, scope, host, r.Namespace) {
 					continue
 				}
-				what := "egress host"
+				m := c.ReportLevel(r, ReferencedResourceNotFound, ReferencedResourceNotFound.Level, fmt.Sprintf("spec.egress[%d].hosts[%d]", i, j), "egress host", h)
 				if !strings.Contains(host, ".") {
-					what += fmt.Sprintf(" (Sidecar hosts are not completed: write %s)", c.S.FQDN(host, namespaceOr(scope, r.Namespace)))
+					prefix, _, _ := strings.Cut(h, "/")
+					m.Detail = fmt.Sprintf("Sidecar egress hosts are matched literally, never completed: write %s/%s", prefix, c.S.FQDN(host, namespaceOr(scope, r.Namespace)))
 				}
-				c.Report(r, ReferencedResourceNotFound, fmt.Sprintf("spec.egress[%d].hosts[%d]", i, j), what, h)
 			}
 		}
 	}
