@@ -36,6 +36,17 @@ type kindFacts struct {
 	// storage is the stored version when it is not the most stable one served.
 	storage string
 	columns []apiextv1.CustomResourceColumnDefinition
+	// specRequired: an object without spec is rejected. Istio marks the
+	// kinds whose spec has required fields or rules that need one; a
+	// `kind: Sidecar` with no spec stays valid.
+	specRequired bool
+}
+
+func (f kindFacts) required() []string {
+	if f.specRequired {
+		return []string{"spec"}
+	}
+	return nil
 }
 
 var age = apiextv1.CustomResourceColumnDefinition{
@@ -53,7 +64,7 @@ var facts = map[string]kindFacts{
 	"networking.istio.io/EnvoyFilter":     {},
 	"networking.istio.io/Gateway":         {shortNames: []string{"gw"}},
 	"networking.istio.io/ProxyConfig":     {},
-	"networking.istio.io/ServiceEntry": {shortNames: []string{"se"}, columns: []apiextv1.CustomResourceColumnDefinition{
+	"networking.istio.io/ServiceEntry": {shortNames: []string{"se"}, specRequired: true, columns: []apiextv1.CustomResourceColumnDefinition{
 		col("Hosts", ".spec.hosts", "The hosts associated with the ServiceEntry"),
 		col("Location", ".spec.location", "Whether the service is external to the mesh or part of the mesh (MESH_EXTERNAL or MESH_INTERNAL)"),
 		col("Resolution", ".spec.resolution", "Service resolution mode for the hosts (NONE, STATIC, or DNS)"), age}},
@@ -61,15 +72,15 @@ var facts = map[string]kindFacts{
 	"networking.istio.io/VirtualService": {shortNames: []string{"vs"}, columns: []apiextv1.CustomResourceColumnDefinition{
 		col("Gateways", ".spec.gateways", "The names of gateways and sidecars that should apply these routes"),
 		col("Hosts", ".spec.hosts", "The destination hosts to which traffic is being sent"), age}},
-	"networking.istio.io/WorkloadEntry":       {shortNames: []string{"we"}, columns: []apiextv1.CustomResourceColumnDefinition{age, col("Address", ".spec.address", "Address associated with the network endpoint.")}},
-	"networking.istio.io/WorkloadGroup":       {shortNames: []string{"wg"}, columns: []apiextv1.CustomResourceColumnDefinition{age}},
+	"networking.istio.io/WorkloadEntry":       {shortNames: []string{"we"}, specRequired: true, columns: []apiextv1.CustomResourceColumnDefinition{age, col("Address", ".spec.address", "Address associated with the network endpoint.")}},
+	"networking.istio.io/WorkloadGroup":       {shortNames: []string{"wg"}, specRequired: true, columns: []apiextv1.CustomResourceColumnDefinition{age}},
 	"security.istio.io/AuthorizationPolicy":   {shortNames: []string{"ap"}, columns: []apiextv1.CustomResourceColumnDefinition{col("Action", ".spec.action", "The operation to take."), age}},
 	"security.istio.io/PeerAuthentication":    {shortNames: []string{"pa"}, columns: []apiextv1.CustomResourceColumnDefinition{col("Mode", ".spec.mtls.mode", "Defines the mTLS mode used for peer authentication."), age}},
 	"security.istio.io/RequestAuthentication": {shortNames: []string{"ra"}},
 	// Telemetry's v1 is served, but objects are still stored as v1alpha1.
 	"telemetry.istio.io/Telemetry":         {shortNames: []string{"telemetry"}, storage: "v1alpha1", columns: []apiextv1.CustomResourceColumnDefinition{age}},
-	"extensions.istio.io/WasmPlugin":       {columns: []apiextv1.CustomResourceColumnDefinition{age}},
-	"extensions.istio.io/TrafficExtension": {columns: []apiextv1.CustomResourceColumnDefinition{age}},
+	"extensions.istio.io/WasmPlugin":       {specRequired: true, columns: []apiextv1.CustomResourceColumnDefinition{age}},
+	"extensions.istio.io/TrafficExtension": {specRequired: true, columns: []apiextv1.CustomResourceColumnDefinition{age}},
 }
 
 // versionRank orders versions from most to least stable.
@@ -203,7 +214,7 @@ func buildCRD(kv kindVersions) (*apiextv1.CustomResourceDefinition, error) {
 					"spec":   spec,
 					"status": freeObject(),
 				},
-				Required: []string{"spec"},
+				Required: f.required(),
 			}},
 			Subresources:             &apiextv1.CustomResourceSubresources{Status: &apiextv1.CustomResourceSubresourceStatus{}},
 			AdditionalPrinterColumns: f.columns,
@@ -219,8 +230,7 @@ func specSchema(objType reflect.Type) (apiextv1.JSONSchemaProps, error) {
 	if !ok {
 		return apiextv1.JSONSchemaProps{}, fmt.Errorf("spec type %s is not a protobuf message", field.Type)
 	}
-	s := schemaOf(spec.ProtoReflect().Descriptor())
-	return s, nil
+	return schemaOf(spec.ProtoReflect().Descriptor()), nil
 }
 
 // Generate renders every CRD as one YAML stream, the same bytes on every run.

@@ -5,10 +5,19 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 	networking "istio.io/api/networking/v1alpha3"
 	security "istio.io/api/security/v1beta1"
 	telemetry "istio.io/api/telemetry/v1alpha1"
@@ -184,5 +193,115 @@ func TestProtoToSchemaMapping(t *testing.T) {
 	match := prop(t, vs, "http", "[]", "match", "[]", "uri")
 	if len(match.OneOf) != 4 || match.OneOf[0].Not == nil || len(match.OneOf[1].Required) != 1 {
 		t.Fatalf("StringMatch oneOf: %+v", match.OneOf)
+	}
+}
+
+func TestWellKnownTypes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		msg  proto.Message
+		want string
+	}{
+		{&durationpb.Duration{}, `{"type":"string"}`},
+		{&timestamppb.Timestamp{}, `{"type":"string","format":"date-time"}`},
+		{&structpb.Struct{}, `{"type":"object","x-kubernetes-preserve-unknown-fields":true}`},
+		{&structpb.Value{}, `{"x-kubernetes-preserve-unknown-fields":true}`},
+		{&structpb.ListValue{}, `{"type":"array","items":{"x-kubernetes-preserve-unknown-fields":true}}`},
+		{&anypb.Any{}, `{"type":"object","x-kubernetes-preserve-unknown-fields":true}`},
+		{&emptypb.Empty{}, `{"type":"object"}`},
+		{&wrapperspb.BoolValue{}, `{"type":"boolean","nullable":true}`},
+		{&wrapperspb.StringValue{}, `{"type":"string","nullable":true}`},
+		{&wrapperspb.BytesValue{}, `{"type":"string","format":"byte","nullable":true}`},
+		{&wrapperspb.Int32Value{}, `{"type":"integer","format":"int32","nullable":true}`},
+		{&wrapperspb.UInt32Value{}, `{"type":"integer","maximum":4294967295,"minimum":0,"nullable":true}`},
+		{&wrapperspb.Int64Value{}, `{"anyOf":[{"type":"integer"},{"type":"string"}],"nullable":true,"x-kubernetes-int-or-string":true}`},
+		{&wrapperspb.UInt64Value{}, `{"anyOf":[{"type":"integer"},{"type":"string"}],"nullable":true,"x-kubernetes-int-or-string":true}`},
+		{&wrapperspb.FloatValue{}, `{"type":"number","format":"double","nullable":true}`},
+		{&wrapperspb.DoubleValue{}, `{"type":"number","format":"double","nullable":true}`},
+	}
+	for _, tc := range cases {
+		name := string(tc.msg.ProtoReflect().Descriptor().FullName())
+		if got := js(t, schemaOf(tc.msg.ProtoReflect().Descriptor())); got != tc.want {
+			t.Errorf("%s: %s\nwant %s", name, got, tc.want)
+		}
+	}
+}
+
+// 64-bit integers are int-or-string because that is how the client-go types
+// write them (protojson quotes them), while people write plain numbers.
+func TestSixtyFourBitIntegersMarshalAsStrings(t *testing.T) {
+	t.Parallel()
+	dr := &networking.DestinationRule{Host: "h", TrafficPolicy: &networking.TrafficPolicy{LoadBalancer: &networking.LoadBalancerSettings{
+		LbPolicy: &networking.LoadBalancerSettings_ConsistentHash{ConsistentHash: &networking.LoadBalancerSettings_ConsistentHashLB{
+			HashAlgorithm: &networking.LoadBalancerSettings_ConsistentHashLB_Maglev{Maglev: &networking.LoadBalancerSettings_ConsistentHashLB_MagLev{TableSize: 65537}},
+		}},
+	}}}
+	b, err := json.Marshal(dr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"tableSize":"65537"`) {
+		t.Fatalf("client-go JSON of a uint64 changed: %s", b)
+	}
+	s := schemaOf(dr.ProtoReflect().Descriptor())
+	ts := prop(t, s, "trafficPolicy", "loadBalancer", "consistentHash", "maglev", "tableSize")
+	if !ts.XIntOrString {
+		t.Fatalf("tableSize: %s", js(t, ts))
+	}
+}
+
+func TestRequiredFieldsAndAltNames(t *testing.T) {
+	t.Parallel()
+	se := schemaOf((&networking.ServiceEntry{}).ProtoReflect().Descriptor())
+	if got := strings.Join(se.Required, ","); got != "hosts" {
+		t.Errorf("ServiceEntry required %q, want hosts", got)
+	}
+	if got := strings.Join(prop(t, se, "ports", "[]").Required, ","); got != "number,name" {
+		t.Errorf("ServicePort required %q, want number,name", got)
+	}
+	vs := schemaOf((&networking.VirtualService{}).ProtoReflect().Descriptor())
+	if len(vs.Required) != 0 {
+		t.Errorf("VirtualService required %v, want none", vs.Required)
+	}
+	// The deprecated spelling has the same schema as the current one.
+	if a, b := js(t, prop(t, vs, "http", "[]", "mirror_percent")), js(t, prop(t, vs, "http", "[]", "mirrorPercent")); a != b || a != `{"type":"integer","maximum":4294967295,"minimum":0,"nullable":true}` {
+		t.Errorf("mirror_percent %s, mirrorPercent %s", a, b)
+	}
+	// Other fields are listed under their JSON name only.
+	if _, ok := prop(t, vs, "http", "[]").Properties["cors_policy"]; ok {
+		t.Error("cors_policy listed under its proto name")
+	}
+
+	crds, err := CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var specRequired []string
+	for _, c := range crds {
+		for _, v := range c.Spec.Versions {
+			if slices.Contains(v.Schema.OpenAPIV3Schema.Required, "spec") {
+				specRequired = append(specRequired, c.Spec.Names.Kind+"/"+v.Name)
+			}
+		}
+	}
+	want := "WasmPlugin/v1alpha1 TrafficExtension/v1alpha1 ServiceEntry/v1 ServiceEntry/v1alpha3 ServiceEntry/v1beta1 WorkloadEntry/v1 WorkloadEntry/v1alpha3 WorkloadEntry/v1beta1 WorkloadGroup/v1 WorkloadGroup/v1alpha3 WorkloadGroup/v1beta1"
+	sort.Strings(specRequired)
+	w := strings.Fields(want)
+	sort.Strings(w)
+	if !slices.Equal(specRequired, w) {
+		t.Errorf("spec required in %v\nwant %v", specRequired, w)
+	}
+}
+
+// A recursive message ends in a free-form object instead of looping.
+func TestRecursiveMessage(t *testing.T) {
+	t.Parallel()
+	s := schemaOf((&descriptorpb.DescriptorProto{}).ProtoReflect().Descriptor())
+	if got := js(t, prop(t, s, "nestedType", "[]")); got != `{"type":"object","x-kubernetes-preserve-unknown-fields":true}` {
+		t.Fatalf("nested DescriptorProto: %s", got)
+	}
+	// A sibling that is not on the path is expanded in full.
+	if got := prop(t, s, "field", "[]", "options"); got.Type != "object" || got.XPreserveUnknownFields != nil {
+		t.Fatalf("field options: %s", js(t, got))
 	}
 }

@@ -1,6 +1,10 @@
 package crdgen
 
 import (
+	"slices"
+
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 )
@@ -71,9 +75,35 @@ func (b *schemaBuilder) message(md protoreflect.MessageDescriptor) apiextv1.JSON
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
 		s.Properties[fd.JSONName()] = b.field(fd)
+		if altNames[fd.FullName()] {
+			s.Properties[string(fd.Name())] = s.Properties[fd.JSONName()]
+		}
+		if isRequired(fd) {
+			s.Required = append(s.Required, fd.JSONName())
+		}
 	}
 	s.OneOf = b.oneOfs(md)
 	return s
+}
+
+// altNames are fields whose proto (snake_case) spelling Istio's CRDs also
+// accept, because configs written before the lowerCamel form use it. protojson
+// reads both spellings of every field; Istio lists the old one only for these.
+var altNames = map[protoreflect.FullName]bool{
+	"istio.networking.v1alpha3.HTTPRoute.mirror_percent": true,
+	"istio.security.v1beta1.JWTRule.jwks_uri":            true,
+}
+
+// isRequired reports whether the proto marks the field
+// `(google.api.field_behavior) = REQUIRED`, as istio.io/api does for the
+// fields its validation insists on (ServiceEntry hosts, port numbers, ...).
+func isRequired(fd protoreflect.FieldDescriptor) bool {
+	opts := fd.Options()
+	if opts == nil || !proto.HasExtension(opts, annotations.E_FieldBehavior) {
+		return false
+	}
+	behaviors, _ := proto.GetExtension(opts, annotations.E_FieldBehavior).([]annotations.FieldBehavior)
+	return slices.Contains(behaviors, annotations.FieldBehavior_REQUIRED)
 }
 
 // oneOfs allows at most one field of each real oneof to be set, the way the
