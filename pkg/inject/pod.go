@@ -192,7 +192,7 @@ func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod
 		if err := t.Execute(&buf, data); err != nil {
 			return nil, nil, fmt.Errorf("running injection template %q: %w", t.Name(), err)
 		}
-		patch, err := yaml.YAMLToJSON(buf.Bytes())
+		patch, err := c.chunks.yamlToJSON(buf.Bytes())
 		if err != nil {
 			return nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
 		}

@@ -124,8 +124,10 @@ func Process(opts streamio.Options, stdin io.Reader, stdout, stderr io.Writer, i
 	opts.Stdin, opts.Stdout = stdin, stdout
 	report := func(r inject.Result) { fmt.Fprintln(stderr, r.String()) }
 	// Injection makes short-lived garbage at a high rate while the live heap
-	// stays small: collect less often.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	// stays small: collect less often, unless GOGC says otherwise.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	}
 	p := in.NewPipeline(report, injecting, 0)
 	err := streamio.Run(opts, p)
 	if cerr := p.Close(); err == nil {
@@ -133,6 +135,9 @@ func Process(opts streamio.Options, stdin io.Reader, stdout, stderr io.Writer, i
 	}
 	return err
 }
+
+// gcPercent trades memory for time while injecting.
+const gcPercent = 200
 
 // Config assembles the injection configuration from the flags.
 func (o *Options) Config(ctx context.Context) (inject.Config, error) {
