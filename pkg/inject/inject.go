@@ -436,6 +436,7 @@ func edit(d yamlstream.Document, doc *yaml.Node, fn func(patcher, *yaml.Node) er
 		}
 		return b.Bytes(), nil
 	}
+	blockStyle(fresh)
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(fresh); err != nil {
@@ -445,6 +446,17 @@ func edit(d yamlstream.Document, doc *yaml.Node, fn func(patcher, *yaml.Node) er
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// blockStyle makes every collection block style, as documents written
+// whole are.
+func blockStyle(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style &^= yaml.FlowStyle
+	}
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
 }
 
 // jsonIndent is the indentation of a JSON document's second line.
