@@ -195,7 +195,7 @@ func prepare(c Config) (*parsedConfig, error) {
 		if !ok {
 			return nil, fmt.Errorf("injection template %q is not defined", n)
 		}
-		t, err := template.New(n).Funcs(funcMapFor(c.Mesh.DefaultConfig)).Option("missingkey=zero").Parse(text)
+		t, err := template.New(n).Funcs(funcMapFor(c.Mesh.DefaultConfig)).Parse(text)
 		if err != nil {
 			return nil, fmt.Errorf("parsing injection template %q: %w", n, err)
 		}
