@@ -195,6 +195,9 @@ type Applier struct {
 
 	mu     sync.Mutex
 	writes int
+	// forbidden is set when the server refused a request for lack of
+	// permission: the error then lists every missing permission.
+	forbidden bool
 	// dryNamespaces are namespaces that a dry run only pretended to create:
 	// objects in them cannot be checked by the server, they are all new.
 	dryNamespaces map[string]bool
@@ -236,8 +239,30 @@ func (a *Applier) wrote() {
 	a.mu.Unlock()
 }
 
-// Apply applies m; see the package comment.
+// explain turns an API error into text, noting permission refusals.
+func (a *Applier) explain(err error) error {
+	if apierrors.IsForbidden(err) {
+		a.mu.Lock()
+		a.forbidden = true
+		a.mu.Unlock()
+	}
+	return kube.Explain(err, a.Client.Host())
+}
+
+// Apply applies m; see the package comment. When the server refuses a
+// request for lack of permission, the error lists every permission the
+// install needs and the user lacks, not just the first refusal.
 func (a *Applier) Apply(ctx context.Context, m *manifest.Manifest) (*Result, error) {
+	res, err := a.apply(ctx, m)
+	if err != nil && a.forbidden {
+		if perr := MissingPermissions(ctx, a.Client, m, a.Opts.Namespace); perr != nil {
+			return res, perr
+		}
+	}
+	return res, err
+}
+
+func (a *Applier) apply(ctx context.Context, m *manifest.Manifest) (*Result, error) {
 	res := &Result{}
 	defer func() { res.Writes = a.writes }()
 	crdNames := map[string]bool{} // group/kind served by CRDs in this manifest
@@ -414,16 +439,16 @@ func (a *Applier) applyOne(ctx context.Context, u *unstructured.Unstructured, cr
 		}
 		return "", fmt.Errorf("applying %s: %w", what, err)
 	}
-	data, err := json.Marshal(u.Object)
-	if err != nil {
-		return "", fmt.Errorf("applying %s: %w", what, err)
-	}
 	live, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		live = nil
 	case err != nil:
-		return "", fmt.Errorf("reading %s: %w", what, kube.Explain(err, a.Client.Host()))
+		return "", fmt.Errorf("reading %s: %w", what, a.explain(err))
+	}
+	data, err := json.Marshal(AdoptRuntimeFields(u, live).Object)
+	if err != nil {
+		return "", fmt.Errorf("applying %s: %w", what, err)
 	}
 	force := a.Opts.ForceConflicts
 	dry := metav1.PatchOptions{FieldManager: FieldManager, Force: &force, DryRun: []string{metav1.DryRunAll}}
@@ -507,7 +532,7 @@ func (a *Applier) applyError(what string, err error) error {
 			return ce
 		}
 	}
-	return fmt.Errorf("applying %s: %w", what, kube.Explain(err, a.Client.Host()))
+	return fmt.Errorf("applying %s: %w", what, a.explain(err))
 }
 
 // managerOf extracts the manager from a conflict cause message:

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -298,5 +299,43 @@ func TestInvalidObjectsAreReportedWithEachCause(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
+	}
+}
+
+// TestReapplyKeepsWhatIstiodSetsAtRunTime plays istiod's validation
+// controller: it updates the webhook to failurePolicy Fail and fills its CA
+// bundle. A re-apply must neither conflict nor undo that, and stays a no-op.
+func TestReapplyKeepsWhatIstiodSetsAtRunTime(t *testing.T) {
+	kc := client(t)
+	ctx := context.Background()
+	ns := "libg"
+	m := load(t, ns)
+	if _, err := apply.Apply(ctx, kc, m, apply.Options{Namespace: ns}); err != nil {
+		t.Fatal(err)
+	}
+	vwcs := kc.Kubernetes.AdmissionregistrationV1().ValidatingWebhookConfigurations()
+	w, err := vwcs.Get(ctx, "widget-validator-"+ns, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := admissionv1.Fail
+	w.Webhooks[0].FailurePolicy = &fail
+	w.Webhooks[0].ClientConfig.CABundle = []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	if _, err := vwcs.Update(ctx, w, metav1.UpdateOptions{FieldManager: "pilot-discovery"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := apply.Apply(ctx, kc, m, apply.Options{Namespace: ns})
+	if err != nil {
+		t.Fatalf("re-apply after istiod's update: %v", err)
+	}
+	if res.Writes != 0 {
+		t.Fatalf("re-apply wrote %d times: %+v", res.Writes, res.Objects)
+	}
+	w, err = vwcs.Get(ctx, "widget-validator-"+ns, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *w.Webhooks[0].FailurePolicy != admissionv1.Fail || len(w.Webhooks[0].ClientConfig.CABundle) == 0 {
+		t.Fatalf("istiod's changes were undone: %v %q", *w.Webhooks[0].FailurePolicy, w.Webhooks[0].ClientConfig.CABundle)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meshctl/meshctl/pkg/install/manifest"
-	"github.com/meshctl/meshctl/pkg/kube"
 )
 
 // ensureNamespace creates the control plane namespace when the manifest does
@@ -43,7 +42,7 @@ func (a *Applier) ensureNamespace(ctx context.Context, name string, m *manifest.
 	case apierrors.IsAlreadyExists(err):
 		return nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("creating namespace %s: %w", name, kube.Explain(err, a.Client.Host()))
+		return nil, fmt.Errorf("creating namespace %s: %w", name, a.explain(err))
 	}
 	if a.Opts.DryRun {
 		a.dryCreated(name)

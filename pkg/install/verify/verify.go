@@ -117,7 +117,7 @@ func check(ctx context.Context, c *kube.Client, o manifest.Object) ([]Finding, e
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, kube.Explain(err, c.Host()))
 	}
-	data, err := json.Marshal(u.Object)
+	data, err := json.Marshal(apply.AdoptRuntimeFields(u, live).Object)
 	if err != nil {
 		return nil, err
 	}
