@@ -305,7 +305,7 @@ func (in *Injector) InjectDocument(d yamlstream.Document) ([]byte, []Result, err
 			}
 			d2 := d
 			d2.Raw = raw
-			out, res, err := in.injectOnce(d2)
+			out, res, err := in.injectOnce(d2, nil)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -326,7 +326,7 @@ func (in *Injector) InjectDocument(d yamlstream.Document) ([]byte, []Result, err
 			return out, res, nil
 		}
 	}
-	return in.injectOnce(d)
+	return in.injectOnce(d, doc)
 }
 
 type change struct {
@@ -334,10 +334,14 @@ type change struct {
 	want *yaml.Node
 }
 
-func (in *Injector) injectOnce(d yamlstream.Document) ([]byte, []Result, error) {
-	doc, err := parse(d)
-	if err != nil || doc == nil {
-		return d.Raw, nil, err
+// injectOnce injects a document that holds no earlier injection; doc is its
+// parsed tree, or nil to parse it here.
+func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, []Result, error) {
+	if doc == nil {
+		var err error
+		if doc, err = parse(d); err != nil || doc == nil {
+			return d.Raw, nil, err
+		}
 	}
 	ts := targets(doc.Content[0])
 	var res []Result
