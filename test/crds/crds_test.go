@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/internal/testcluster"
@@ -121,6 +122,39 @@ func TestGeneratedCRDsOnARealAPIServer(t *testing.T) {
 		_, err = kc.Dynamic.Resource(m.Resource).Namespace(ns).Create(ctx, u, metav1.CreateOptions{})
 		return err
 	}
+
+	// Every other object of the base chart, with every option that adds
+	// one, is accepted by the API server (CEL expressions compiled).
+	t.Run("base chart objects are accepted", func(t *testing.T) {
+		objs := renderBase(t, map[string]any{
+			"experimental":    map[string]any{"stableValidationPolicy": true},
+			"defaultRevision": "default",
+			"global":          map[string]any{"imagePullSecrets": []any{"regcred"}, "istioNamespace": ns},
+		})
+		n := 0
+		for _, u := range objs {
+			if u.GetKind() == "CustomResourceDefinition" {
+				continue
+			}
+			gvk := u.GroupVersionKind()
+			m, err := kc.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := kc.Dynamic.Resource(m.Resource)
+			var ri dynamic.ResourceInterface = r
+			if u.GetNamespace() != "" {
+				ri = r.Namespace(u.GetNamespace())
+			}
+			if _, err := ri.Create(ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+				t.Errorf("%s %s: %v", u.GetKind(), u.GetName(), kube.Explain(err, ""))
+			}
+			n++
+		}
+		if n != 4 {
+			t.Errorf("checked %d objects, want 4 (service account, webhook, policy, binding)", n)
+		}
+	})
 
 	t.Run("valid config is stored", func(t *testing.T) {
 		for _, d := range readDocs(t, "valid.yaml") {
