@@ -1,7 +1,6 @@
 package inject
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/template"
 
@@ -220,11 +219,6 @@ func lookup(m map[string]any, path ...string) any {
 		cur = mm[k]
 	}
 	return cur
-}
-
-func valuesJSON(v map[string]any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // FromConfigMapData builds a Config from the data of the injector ConfigMap
