@@ -212,7 +212,7 @@ func buildCRD(kv kindVersions) (*apiextv1.CustomResourceDefinition, error) {
 				Type: "object",
 				Properties: map[string]apiextv1.JSONSchemaProps{
 					"spec":   spec,
-					"status": freeObject(),
+					"status": statusSchema(kv.versions[v]),
 				},
 				Required: f.required(),
 			}},
@@ -221,6 +221,23 @@ func buildCRD(kv kindVersions) (*apiextv1.CustomResourceDefinition, error) {
 		})
 	}
 	return crd, nil
+}
+
+// statusSchema maps the object's Status field, the istio.io/api status
+// message that istiod writes (conditions, observedGeneration, analysis
+// messages). It keeps unknown fields, so a newer istiod's status survives.
+func statusSchema(objType reflect.Type) apiextv1.JSONSchemaProps {
+	field, ok := objType.FieldByName("Status")
+	if !ok {
+		return freeObject()
+	}
+	status, ok := reflect.New(field.Type).Interface().(proto.Message)
+	if !ok {
+		return freeObject()
+	}
+	s := schemaOf(status.ProtoReflect().Descriptor())
+	s.XPreserveUnknownFields = ptr(true)
+	return s
 }
 
 // specSchema finds the object's Spec field, a protobuf message, and maps it.

@@ -305,3 +305,59 @@ func TestRecursiveMessage(t *testing.T) {
 		t.Fatalf("field options: %s", js(t, got))
 	}
 }
+
+// Each of several oneofs in one message holds on its own.
+func TestSeveralOneofs(t *testing.T) {
+	t.Parallel()
+	dr := schemaOf((&networking.DestinationRule{}).ProtoReflect().Descriptor())
+	ch := prop(t, dr, "trafficPolicy", "loadBalancer", "consistentHash")
+	if len(ch.OneOf) != 0 || len(ch.AllOf) != 2 {
+		t.Fatalf("consistentHash: oneOf %d, allOf %d", len(ch.OneOf), len(ch.AllOf))
+	}
+	var groups []string
+	for _, g := range ch.AllOf {
+		var names []string
+		for _, alt := range g.OneOf[1:] {
+			names = append(names, alt.Required...)
+		}
+		groups = append(groups, strings.Join(names, "|"))
+	}
+	if got := strings.Join(groups, " & "); got != "httpHeaderName|httpCookie|useSourceIp|httpQueryParameterName & ringHash|maglev" {
+		t.Errorf("oneof groups: %s", got)
+	}
+	// A single-field oneof (AuthorizationPolicy's provider) constrains nothing.
+	ap := schemaOf((&security.AuthorizationPolicy{}).ProtoReflect().Descriptor())
+	if len(ap.OneOf) != 0 || len(ap.AllOf) != 0 {
+		t.Errorf("AuthorizationPolicy: oneOf %v allOf %v", ap.OneOf, ap.AllOf)
+	}
+}
+
+// Status is istiod's status message, open to fields a newer istiod adds.
+func TestStatusSchema(t *testing.T) {
+	t.Parallel()
+	crds, err := CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range crds {
+		for _, v := range c.Spec.Versions {
+			st := v.Schema.OpenAPIV3Schema.Properties["status"]
+			if st.XPreserveUnknownFields == nil || !*st.XPreserveUnknownFields {
+				t.Errorf("%s %s: status drops unknown fields", c.Name, v.Name)
+			}
+			if got := js(t, prop(t, st, "validationMessages", "[]", "level")); got != `{"type":"string","enum":["UNKNOWN","ERROR","WARNING","INFO"]}` {
+				t.Errorf("%s %s: validationMessages level %s", c.Name, v.Name, got)
+			}
+			if !prop(t, st, "conditions", "[]", "observedGeneration").XIntOrString {
+				t.Errorf("%s %s: observedGeneration is not int-or-string", c.Name, v.Name)
+			}
+		}
+	}
+	var se *apiextv1.CustomResourceDefinition
+	for _, c := range crds {
+		if c.Spec.Names.Kind == "ServiceEntry" {
+			se = c
+		}
+	}
+	prop(t, se.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["status"], "addresses", "[]", "host")
+}

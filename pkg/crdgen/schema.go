@@ -82,7 +82,7 @@ func (b *schemaBuilder) message(md protoreflect.MessageDescriptor) apiextv1.JSON
 			s.Required = append(s.Required, fd.JSONName())
 		}
 	}
-	s.OneOf = b.oneOfs(md)
+	b.oneOfs(md, &s)
 	return s
 }
 
@@ -108,36 +108,33 @@ func isRequired(fd protoreflect.FieldDescriptor) bool {
 
 // oneOfs allows at most one field of each real oneof to be set, the way the
 // API server can check it in a structural schema: none set, or exactly one.
-func (b *schemaBuilder) oneOfs(md protoreflect.MessageDescriptor) []apiextv1.JSONSchemaProps {
-	var groups [][]string
+// A oneof of a single field constrains nothing and is left out.
+func (b *schemaBuilder) oneOfs(md protoreflect.MessageDescriptor, s *apiextv1.JSONSchemaProps) {
+	var groups [][]apiextv1.JSONSchemaProps
 	oneofs := md.Oneofs()
 	for i := 0; i < oneofs.Len(); i++ {
 		od := oneofs.Get(i)
 		if od.IsSynthetic() || od.Fields().Len() < 2 {
 			continue
 		}
-		var names []string
+		var none, one []apiextv1.JSONSchemaProps
 		for j := 0; j < od.Fields().Len(); j++ {
-			names = append(names, od.Fields().Get(j).JSONName())
+			req := apiextv1.JSONSchemaProps{Required: []string{od.Fields().Get(j).JSONName()}}
+			none = append(none, req)
+			one = append(one, req)
 		}
-		groups = append(groups, names)
+		groups = append(groups, append([]apiextv1.JSONSchemaProps{{Not: &apiextv1.JSONSchemaProps{AnyOf: none}}}, one...))
 	}
-	if len(groups) != 1 {
-		// Several oneofs in one message would need a product of cases;
-		// Istio's messages have at most one that matters, so keep it simple
-		// and exact for that case only.
-		return nil
+	switch len(groups) {
+	case 0:
+	case 1:
+		s.OneOf = groups[0]
+	default:
+		// Each oneof holds on its own: all of them.
+		for _, g := range groups {
+			s.AllOf = append(s.AllOf, apiextv1.JSONSchemaProps{OneOf: g})
+		}
 	}
-	names := groups[0]
-	var none []apiextv1.JSONSchemaProps
-	for _, n := range names {
-		none = append(none, apiextv1.JSONSchemaProps{Required: []string{n}})
-	}
-	out := []apiextv1.JSONSchemaProps{{Not: &apiextv1.JSONSchemaProps{AnyOf: none}}}
-	for _, n := range names {
-		out = append(out, apiextv1.JSONSchemaProps{Required: []string{n}})
-	}
-	return out
 }
 
 func (b *schemaBuilder) field(fd protoreflect.FieldDescriptor) apiextv1.JSONSchemaProps {
