@@ -361,3 +361,12 @@ func TestStatusSchema(t *testing.T) {
 	}
 	prop(t, se.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["status"], "addresses", "[]", "host")
 }
+
+func BenchmarkGenerate(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Generate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
