@@ -8,6 +8,8 @@ package apply
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,6 +200,8 @@ type Applier struct {
 	// forbidden is set when the server refused a request for lack of
 	// permission: the error then lists every missing permission.
 	forbidden bool
+	// recorded are the configuration hashes of the previous install record.
+	recorded map[string]string
 	// dryNamespaces are namespaces that a dry run only pretended to create:
 	// objects in them cannot be checked by the server, they are all new.
 	dryNamespaces map[string]bool
@@ -264,6 +268,12 @@ func (a *Applier) Apply(ctx context.Context, m *manifest.Manifest) (*Result, err
 
 func (a *Applier) apply(ctx context.Context, m *manifest.Manifest) (*Result, error) {
 	res := &Result{}
+	if a.Opts.Namespace != "" {
+		// A missing or unreadable record only costs the fast path.
+		if r, err := ReadRecord(ctx, a.Client, a.Opts.Namespace, m.Name); err == nil && r != nil {
+			a.recorded = r.Hashes
+		}
+	}
 	defer func() { res.Writes = a.writes }()
 	crdNames := map[string]bool{} // group/kind served by CRDs in this manifest
 	for _, o := range m.Objects {
@@ -300,12 +310,22 @@ func (a *Applier) apply(ctx context.Context, m *manifest.Manifest) (*Result, err
 			return res, err
 		}
 		if p.name == "CRDs" {
-			if !a.Opts.DryRun {
-				if err := a.waitCRDs(ctx, p.objects); err != nil {
-					return res, err
+			// Wait for the CRDs this run created or changed; unchanged ones
+			// are established already and the mapper knows their kinds.
+			var fresh []manifest.Object
+			for i, r := range results {
+				if r.Action != Unchanged && i < len(p.objects) {
+					fresh = append(fresh, p.objects[i])
 				}
 			}
-			a.Client.Mapper.Reset()
+			if len(fresh) > 0 {
+				if !a.Opts.DryRun {
+					if err := a.waitCRDs(ctx, fresh); err != nil {
+						return res, err
+					}
+				}
+				a.Client.Mapper.Reset()
+			}
 		}
 		if a.Opts.Wait && !a.Opts.DryRun && p.name != "CRDs" {
 			done = append(done, started{p.name, start, p.objects})
@@ -450,6 +470,9 @@ func (a *Applier) applyOne(ctx context.Context, u *unstructured.Unstructured, cr
 	if err != nil {
 		return "", fmt.Errorf("applying %s: %w", what, err)
 	}
+	if live != nil && a.unchangedSinceRecord(u, live) {
+		return Unchanged, nil
+	}
 	force := a.Opts.ForceConflicts
 	dry := metav1.PatchOptions{FieldManager: FieldManager, Force: &force, DryRun: []string{metav1.DryRunAll}}
 	if live == nil && !a.Opts.DryRun {
@@ -480,6 +503,93 @@ func (a *Applier) applyOne(ctx context.Context, u *unstructured.Unstructured, cr
 	}
 	a.wrote()
 	return Changed, nil
+}
+
+// unchangedSinceRecord is the fast no-op check, which spares the server a
+// dry run: the previous install record says this exact configuration was
+// applied (so applying it again removes no field), and every value in it is
+// still in the live object (so nobody changed what meshctl set). When in
+// doubt it answers false and the dry run decides.
+func (a *Applier) unchangedSinceRecord(u, live *unstructured.Unstructured) bool {
+	prev, ok := a.recorded[manifest.Key(u)]
+	if !ok {
+		return false
+	}
+	h, err := configHash(u)
+	return err == nil && h == prev && Subset(AdoptRuntimeFields(u, live).Object, live.Object)
+}
+
+// configHash is the SHA-256 of an object's JSON encoding (map keys sorted).
+func configHash(u *unstructured.Unstructured) (string, error) {
+	b, err := json.Marshal(u.Object)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Subset reports whether every value in want is in have: maps may have more
+// keys, lists must have the same length and match item by item, scalars
+// must be equal. A null in want matches a missing field.
+func Subset(want, have any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		h, ok := have.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, v := range w {
+			hv, present := h[k]
+			if !present {
+				if v == nil {
+					continue
+				}
+				return false
+			}
+			if !Subset(v, hv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		h, ok := have.([]any)
+		if !ok || len(h) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !Subset(w[i], h[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return scalarEqual(want, have)
+}
+
+func scalarEqual(a, b any) bool {
+	if fa, ok := number(a); ok {
+		fb, ok := number(b)
+		return ok && fa == fb
+	}
+	return a == b
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case float64:
+		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }
 
 // Same reports whether two versions of an object are equal in everything

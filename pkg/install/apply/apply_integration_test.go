@@ -339,3 +339,56 @@ func TestReapplyKeepsWhatIstiodSetsAtRunTime(t *testing.T) {
 		t.Fatalf("istiod's changes were undone: %v %q", *w.Webhooks[0].FailurePolicy, w.Webhooks[0].ClientConfig.CABundle)
 	}
 }
+
+// TestFastNoOpPathStillSeesEditsAndRemovals: the no-op check that trusts the
+// install record must still notice a value someone removed and a field the
+// new configuration no longer sets.
+func TestFastNoOpPathStillSeesEditsAndRemovals(t *testing.T) {
+	kc := client(t)
+	ctx := context.Background()
+	ns := "libh"
+	m := load(t, ns)
+	opts := apply.Options{Namespace: ns, Record: &apply.Record{}}
+	if _, err := apply.Apply(ctx, kc, m, opts); err != nil {
+		t.Fatal(err)
+	}
+	res, err := apply.Apply(ctx, kc, m, opts)
+	if err != nil || res.Writes != 0 {
+		t.Fatalf("no-op: %v, %d writes", err, res.Writes)
+	}
+
+	// Someone removes a label meshctl applied.
+	cms := kc.Kubernetes.CoreV1().ConfigMaps(ns)
+	cm, err := cms.Get(ctx, "widgetd", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(cm.Labels, manifest.LabelComponent)
+	if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{FieldManager: "someone"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = apply.Apply(ctx, kc, m, opts)
+	if err != nil || res.Count(apply.Changed) != 1 {
+		t.Fatalf("after a label was removed: %v, %+v", err, res)
+	}
+	if cm, _ = cms.Get(ctx, "widgetd", metav1.GetOptions{}); cm.Labels[manifest.LabelComponent] != manifest.Pilot {
+		t.Fatalf("label not restored: %v", cm.Labels)
+	}
+
+	// A new version no longer sets a field: it goes from the cluster.
+	for _, o := range m.Objects {
+		if o.Object.GetKind() == "ConfigMap" {
+			_ = unstructured.SetNestedStringMap(o.Object.Object, map[string]string{"other": "x"}, "data")
+		}
+	}
+	res, err = apply.Apply(ctx, kc, m, opts)
+	if err != nil || res.Count(apply.Changed) != 1 {
+		t.Fatalf("after the config changed: %v, %+v", err, res)
+	}
+	if cm, _ = cms.Get(ctx, "widgetd", metav1.GetOptions{}); cm.Data["mesh"] != "" || cm.Data["other"] != "x" {
+		t.Fatalf("data after removal: %v", cm.Data)
+	}
+	if res, err = apply.Apply(ctx, kc, m, opts); err != nil || res.Writes != 0 {
+		t.Fatalf("no-op after the change: %v, %d writes", err, res.Writes)
+	}
+}

@@ -204,3 +204,55 @@ func TestOwnedSelectorAndScope(t *testing.T) {
 		t.Fatal("neverPruned")
 	}
 }
+
+func TestSubset(t *testing.T) {
+	t.Parallel()
+	live := map[string]any{
+		"metadata": map[string]any{"name": "x", "labels": map[string]any{"a": "1", "b": "2"}, "resourceVersion": "5"},
+		"spec": map[string]any{"replicas": int64(2), "ports": []any{
+			map[string]any{"port": int64(80), "protocol": "TCP"},
+			map[string]any{"port": int64(443), "protocol": "TCP"},
+		}},
+	}
+	cases := []struct {
+		name string
+		want map[string]any
+		ok   bool
+	}{
+		{"fewer keys", map[string]any{"metadata": map[string]any{"labels": map[string]any{"a": "1"}}}, true},
+		{"defaulted list items", map[string]any{"spec": map[string]any{"ports": []any{map[string]any{"port": int64(80)}, map[string]any{"port": float64(443)}}}}, true},
+		{"null matches missing", map[string]any{"metadata": map[string]any{"creationTimestamp": nil}}, true},
+		{"changed value", map[string]any{"spec": map[string]any{"replicas": int64(3)}}, false},
+		{"missing key", map[string]any{"metadata": map[string]any{"labels": map[string]any{"c": "3"}}}, false},
+		{"shorter list", map[string]any{"spec": map[string]any{"ports": []any{map[string]any{"port": int64(80)}}}}, false},
+		{"type change", map[string]any{"spec": map[string]any{"replicas": "2"}}, false},
+		{"empty map the server dropped", map[string]any{"spec": map[string]any{"resources": map[string]any{}}}, false},
+	}
+	for _, tc := range cases {
+		if got := Subset(tc.want, live); got != tc.ok {
+			t.Errorf("%s: Subset = %v", tc.name, got)
+		}
+	}
+}
+
+func TestRecordHashesRoundTrip(t *testing.T) {
+	t.Parallel()
+	r := &Record{Name: "n", Objects: []string{"/ConfigMap/ns/a", "/ConfigMap/ns/b", "/ConfigMap/ns/c"}, Hashes: map[string]string{"/ConfigMap/ns/a": "h1", "/ConfigMap/ns/c": "h3"}}
+	data, _, _ := unstructured.NestedStringMap(r.object("ns").Object, "data")
+	if data[keyHashes] != "/ConfigMap/ns/a h1\n/ConfigMap/ns/c h3" {
+		t.Fatalf("hashes %q", data[keyHashes])
+	}
+	back := recordFrom(data, "n")
+	if len(back.Hashes) != 2 || back.Hashes["/ConfigMap/ns/a"] != "h1" || back.Hashes["/ConfigMap/ns/c"] != "h3" {
+		t.Fatalf("round trip: %v", back.Hashes)
+	}
+	u := obj("v1", "ConfigMap", "ns", "a")
+	h1, _ := configHash(u)
+	u2 := obj("v1", "ConfigMap", "ns", "a")
+	h2, _ := configHash(u2)
+	u2.SetLabels(map[string]string{"x": "y"})
+	h3, _ := configHash(u2)
+	if h1 != h2 || h1 == h3 || len(h1) != 64 {
+		t.Fatalf("hashes %s %s %s", h1, h2, h3)
+	}
+}

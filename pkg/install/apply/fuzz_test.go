@@ -13,7 +13,7 @@ func FuzzRecordData(f *testing.F) {
 	f.Add("", "", "")
 	f.Add("no-slashes\n//\n/a/b/c/d/e", "x", "\x00")
 	f.Fuzz(func(t *testing.T, objects, revision, iop string) {
-		r := recordFrom(map[string]string{keyObjects: objects, keyRevision: revision, keyIOP: iop}, "n")
+		r := recordFrom(map[string]string{keyObjects: objects, keyRevision: revision, keyIOP: iop, keyHashes: objects}, "n")
 		if r.Revision != revision || r.IstioOperator != iop {
 			t.Fatal("fields lost")
 		}

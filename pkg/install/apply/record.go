@@ -33,6 +33,9 @@ type Record struct {
 	// Objects are the keys (group/Kind/namespace/name) of the applied
 	// objects, in install order. Apply fills them.
 	Objects []string
+	// Hashes map each applied object's key to the hash of the configuration
+	// applied for it. Apply fills them; see Applier.unchangedSinceRecord.
+	Hashes map[string]string
 }
 
 // RecordName is the ConfigMap name of an install's record.
@@ -45,6 +48,7 @@ const (
 	keyRevision = "revision"
 	keyProfile  = "profile"
 	keyObjects  = "objects"
+	keyHashes   = "hashes"
 )
 
 func (r *Record) object(ns string) *unstructured.Unstructured {
@@ -63,6 +67,7 @@ func (r *Record) object(ns string) *unstructured.Unstructured {
 		keyRevision: r.Revision,
 		keyProfile:  r.Profile,
 		keyObjects:  strings.Join(r.Objects, "\n"),
+		keyHashes:   hashLines(r.Objects, r.Hashes),
 	}, "data")
 	return u
 }
@@ -78,7 +83,29 @@ func recordFrom(data map[string]string, name string) *Record {
 	if s := data[keyObjects]; s != "" {
 		r.Objects = strings.Split(s, "\n")
 	}
+	for _, line := range strings.Split(data[keyHashes], "\n") {
+		if k, h, ok := strings.Cut(line, " "); ok {
+			if r.Hashes == nil {
+				r.Hashes = map[string]string{}
+			}
+			r.Hashes[k] = h
+		}
+	}
 	return r
+}
+
+// hashLines writes "key hash" lines in the order of keys.
+func hashLines(keys []string, hashes map[string]string) string {
+	var b strings.Builder
+	for _, k := range keys {
+		if h, ok := hashes[k]; ok {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(k + " " + h)
+		}
+	}
+	return b.String()
 }
 
 func (a *Applier) writeRecord(ctx context.Context, m *manifest.Manifest, r *Record) error {
@@ -88,8 +115,12 @@ func (a *Applier) writeRecord(ctx context.Context, m *manifest.Manifest, r *Reco
 		rec.Profile = m.Profile
 	}
 	rec.Objects = make([]string, len(m.Objects))
+	rec.Hashes = map[string]string{}
 	for i, o := range m.Objects {
 		rec.Objects[i] = o.Key()
+		if h, err := configHash(o.Object); err == nil {
+			rec.Hashes[o.Key()] = h
+		}
 	}
 	ns := a.Opts.Namespace
 	if ns == "" {

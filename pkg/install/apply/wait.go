@@ -56,6 +56,8 @@ func (e *NotReadyError) Error() string {
 type Waiter struct {
 	Client  *kube.Client
 	Timeout time.Duration
+	// Interval between polls (default 250ms).
+	Interval time.Duration
 }
 
 // status is one readiness check.
@@ -111,9 +113,13 @@ func (w *Waiter) Wait(ctx context.Context, objs []manifest.Object, onProgress fu
 			}
 			return w.explain(ctx, objs, ready, last, stuck)
 		}
+		interval := w.Interval
+		if interval <= 0 {
+			interval = pollInterval
+		}
 		select {
 		case <-wctx.Done():
-		case <-time.After(pollInterval):
+		case <-time.After(interval):
 		}
 	}
 }
@@ -285,7 +291,8 @@ func (a *Applier) waitCRDs(ctx context.Context, crds []manifest.Object) error {
 	if t <= 0 {
 		t = time.Minute
 	}
-	w := &Waiter{Client: a.Client, Timeout: t}
+	// The API server establishes a CRD within milliseconds: poll often.
+	w := &Waiter{Client: a.Client, Timeout: t, Interval: 20 * time.Millisecond}
 	return w.Wait(ctx, crds, nil)
 }
 
