@@ -56,9 +56,13 @@ func KindsOf(keys []string) []schema.GroupKind {
 // object's labels again: whatever the selector, an object without
 // app.kubernetes.io/managed-by=meshctl is never returned.
 func ListOwned(ctx context.Context, c *kube.Client, selector string, extra []schema.GroupKind) ([]*unstructured.Unstructured, error) {
+	return listOwned(ctx, c, selector, append(append([]schema.GroupKind{}, installKinds...), extra...))
+}
+
+func listOwned(ctx context.Context, c *kube.Client, selector string, all []schema.GroupKind) ([]*unstructured.Unstructured, error) {
 	seen := map[schema.GroupKind]bool{}
 	var kinds []schema.GroupKind
-	for _, gk := range append(append([]schema.GroupKind{}, installKinds...), extra...) {
+	for _, gk := range all {
 		if !seen[gk] {
 			seen[gk] = true
 			kinds = append(kinds, gk)
@@ -166,7 +170,14 @@ func PrunePlan(ctx context.Context, c *kube.Client, m *manifest.Manifest, ns str
 		rendered[o.Key()] = true
 		kinds = append(kinds, o.Object.GroupVersionKind().GroupKind())
 	}
-	owned, err := ListOwned(ctx, c, OwnedSelector(m.Name, m.Revision), append(kinds, extra...))
+	// Kinds that are never pruned are not even listed (CRDs are large).
+	var prunable []schema.GroupKind
+	for _, gk := range append(append(append([]schema.GroupKind{}, installKinds...), kinds...), extra...) {
+		if !neverPruned(gk.Kind) {
+			prunable = append(prunable, gk)
+		}
+	}
+	owned, err := listOwned(ctx, c, OwnedSelector(m.Name, m.Revision), prunable)
 	if err != nil {
 		return nil, err
 	}
