@@ -2,7 +2,10 @@
 // chart installs. The kinds and versions come from the istio.io/client-go
 // scheme and each spec's schema from the protobuf descriptors of the
 // istio.io/api types, both pinned in go.mod, so the CRDs can never disagree
-// with the API version meshctl is built against.
+// with the API version meshctl is built against. The value bounds Istio's
+// API declares in its field comments (item counts, lengths, ranges,
+// patterns) and its minimum duration are read from that module's generated
+// Go sources, located with `go list`; descriptions are left out.
 //
 // Rerun with `go generate ./pkg/crdgen/...`; a test fails when the committed
 // file is stale.
@@ -14,6 +17,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 	istioscheme "istio.io/client-go/pkg/clientset/versioned/scheme"
@@ -134,9 +138,24 @@ func istioKinds() []kindVersions {
 
 // CRDs builds every Istio CRD, sorted by group then kind.
 func CRDs() ([]*apiextv1.CustomResourceDefinition, error) {
+	docsOnce.Do(func() { apiDocs, apiDocsErr = loadDocs() })
+	if apiDocsErr != nil {
+		return nil, apiDocsErr
+	}
+	return buildCRDs(apiDocs)
+}
+
+// The sources of the pinned istio.io/api version are read once per process.
+var (
+	docsOnce   sync.Once
+	apiDocs    docIndex
+	apiDocsErr error
+)
+
+func buildCRDs(docs docIndex) ([]*apiextv1.CustomResourceDefinition, error) {
 	var out []*apiextv1.CustomResourceDefinition
 	for _, kv := range istioKinds() {
-		crd, err := buildCRD(kv)
+		crd, err := buildCRD(kv, docs)
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +164,7 @@ func CRDs() ([]*apiextv1.CustomResourceDefinition, error) {
 	return out, nil
 }
 
-func buildCRD(kv kindVersions) (*apiextv1.CustomResourceDefinition, error) {
+func buildCRD(kv kindVersions, docs docIndex) (*apiextv1.CustomResourceDefinition, error) {
 	key := kv.gk.Group + "/" + kv.gk.Kind
 	f, ok := facts[key]
 	if !ok {
@@ -200,7 +219,7 @@ func buildCRD(kv kindVersions) (*apiextv1.CustomResourceDefinition, error) {
 	names := append([]string(nil), versions...)
 	sort.Strings(names)
 	for _, v := range names {
-		spec, err := specSchema(kv.versions[v])
+		spec, err := specSchema(kv.versions[v], docs)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", key, v, err)
 		}
@@ -212,7 +231,7 @@ func buildCRD(kv kindVersions) (*apiextv1.CustomResourceDefinition, error) {
 				Type: "object",
 				Properties: map[string]apiextv1.JSONSchemaProps{
 					"spec":   spec,
-					"status": statusSchema(kv.versions[v]),
+					"status": statusSchema(kv.versions[v], docs),
 				},
 				Required: f.required(),
 			}},
@@ -226,7 +245,7 @@ func buildCRD(kv kindVersions) (*apiextv1.CustomResourceDefinition, error) {
 // statusSchema maps the object's Status field, the istio.io/api status
 // message that istiod writes (conditions, observedGeneration, analysis
 // messages). It keeps unknown fields, so a newer istiod's status survives.
-func statusSchema(objType reflect.Type) apiextv1.JSONSchemaProps {
+func statusSchema(objType reflect.Type, docs docIndex) apiextv1.JSONSchemaProps {
 	field, ok := objType.FieldByName("Status")
 	if !ok {
 		return freeObject()
@@ -235,19 +254,19 @@ func statusSchema(objType reflect.Type) apiextv1.JSONSchemaProps {
 	if !ok {
 		return freeObject()
 	}
-	s := schemaOf(status.ProtoReflect().Descriptor())
+	s := newBuilder(docs).message(status.ProtoReflect().Descriptor())
 	s.XPreserveUnknownFields = ptr(true)
 	return s
 }
 
 // specSchema finds the object's Spec field, a protobuf message, and maps it.
-func specSchema(objType reflect.Type) (apiextv1.JSONSchemaProps, error) {
+func specSchema(objType reflect.Type, docs docIndex) (apiextv1.JSONSchemaProps, error) {
 	field, _ := objType.FieldByName("Spec")
 	spec, ok := reflect.New(field.Type).Interface().(proto.Message)
 	if !ok {
 		return apiextv1.JSONSchemaProps{}, fmt.Errorf("spec type %s is not a protobuf message", field.Type)
 	}
-	return schemaOf(spec.ProtoReflect().Descriptor()), nil
+	return newBuilder(docs).message(spec.ProtoReflect().Descriptor()), nil
 }
 
 // Generate renders every CRD as one YAML stream, the same bytes on every run.

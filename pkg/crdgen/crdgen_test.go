@@ -370,3 +370,68 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 }
+
+func TestValidationMarkers(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		line, key, value string
+		ok               bool
+	}{
+		{"+kubebuilder:validation:MaxItems=16", "MaxItems", "16", true},
+		{"+kubebuilder:validation:Pattern=`^[a-z]+$`", "Pattern", "`^[a-z]+$`", true},
+		{"+protoc-gen-crd:list-value-validation:MaxLength=320", "value:MaxLength", "320", true},
+		{"+protoc-gen-crd:map-value-validation:MaxLength=63", "value:MaxLength", "63", true},
+		{"+cue-gen:VirtualService:shortNames:vs", "", "", false},
+		{"Port number", "", "", false},
+	}
+	for _, tc := range cases {
+		k, v, ok := marker(tc.line)
+		if k != tc.key || v != tc.value || ok != tc.ok {
+			t.Errorf("marker(%q) = %q, %q, %v; want %q, %q, %v", tc.line, k, v, ok, tc.key, tc.value, tc.ok)
+		}
+	}
+	for in, want := range map[string]string{"`^a$`": "^a$", `"(^$|^b$)"`: "(^$|^b$)", "^c$": "^c$"} {
+		if got := unquoteMarker(in); got != want {
+			t.Errorf("unquoteMarker(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// The bounds and duration rules of Istio's API reach the generated schemas.
+func TestBoundsFromTheAPISources(t *testing.T) {
+	t.Parallel()
+	crds, err := CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := func(kind string) apiextv1.JSONSchemaProps {
+		for _, c := range crds {
+			if c.Spec.Names.Kind == kind {
+				return c.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
+			}
+		}
+		t.Fatalf("no %s", kind)
+		return apiextv1.JSONSchemaProps{}
+	}
+	durationRule := `"x-kubernetes-validations":[{"rule":"duration(self) \u003e= duration('1ms')","message":"must be a valid duration greater than 1ms"}]`
+	cases := []struct {
+		name string
+		got  apiextv1.JSONSchemaProps
+		want string
+	}{
+		{"list item length", prop(t, spec("ServiceEntry"), "addresses", "[]"), `{"type":"string","maxLength":64}`},
+		{"list item range", prop(t, spec("DestinationRule"), "trafficPolicy", "outlierDetection", "outlierDetectionHttpErrorCodes", "[]"), `{"type":"integer","maximum":599,"minimum":100}`},
+		{"map value length", prop(t, spec("ProxyConfig"), "environmentVariables", "{}"), `{"type":"string","maxLength":2048}`},
+		{"duration", prop(t, spec("VirtualService"), "http", "[]", "timeout"), `{"type":"string",` + durationRule + `}`},
+		{"duration-validation:none", prop(t, spec("DestinationRule"), "trafficPolicy", "connectionPool", "tcp", "idleTimeout"), `{"type":"string"}`},
+	}
+	for _, tc := range cases {
+		if got := js(t, tc.got); got != tc.want {
+			t.Errorf("%s: %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+	hosts := prop(t, spec("ServiceEntry"), "hosts")
+	if hosts.MaxItems == nil || hosts.MinItems == nil {
+		t.Errorf("ServiceEntry hosts without item bounds: %s", js(t, hosts))
+	}
+}

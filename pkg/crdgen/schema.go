@@ -2,6 +2,7 @@ package crdgen
 
 import (
 	"slices"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
@@ -13,10 +14,18 @@ import (
 // JSON form, as the istio.io/api types marshal it (protojson: lowerCamel
 // field names, enums by name, 64-bit integers as strings or numbers).
 func schemaOf(md protoreflect.MessageDescriptor) apiextv1.JSONSchemaProps {
-	return (&schemaBuilder{visiting: map[protoreflect.FullName]bool{}}).message(md)
+	return newBuilder(nil).message(md)
+}
+
+func newBuilder(docs docIndex) *schemaBuilder {
+	return &schemaBuilder{visiting: map[protoreflect.FullName]bool{}, docs: docs}
 }
 
 type schemaBuilder struct {
+	// docs, when not nil, adds the bounds of the validation markers and
+	// the minimum duration.
+	docs docIndex
+
 	// visiting guards against recursive messages: a message already being
 	// expanded further up is emitted as a free-form object.
 	visiting map[protoreflect.FullName]bool
@@ -74,7 +83,11 @@ func (b *schemaBuilder) message(md protoreflect.MessageDescriptor) apiextv1.JSON
 	fields := md.Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
-		s.Properties[fd.JSONName()] = b.field(fd)
+		fs := b.field(fd)
+		if b.docs != nil {
+			applyDoc(&fs, fd, b.docs.field(fd))
+		}
+		s.Properties[fd.JSONName()] = fs
 		if altNames[fd.FullName()] {
 			s.Properties[string(fd.Name())] = s.Properties[fd.JSONName()]
 		}
@@ -190,6 +203,62 @@ func enumSchema(ed protoreflect.EnumDescriptor) apiextv1.JSONSchemaProps {
 		}
 	}
 	return s
+}
+
+// applyDoc sets the bounds the field's markers give: item counts on the
+// list, property counts on the map, value bounds on each value (the items of
+// a list, the values of a map). Descriptions are left out on purpose: they
+// would double the file and the time to render an install.
+func applyDoc(s *apiextv1.JSONSchemaProps, fd protoreflect.FieldDescriptor, d doc) {
+	value := s
+	switch {
+	case fd.IsList() && s.Items != nil && s.Items.Schema != nil:
+		value = s.Items.Schema
+	case fd.IsMap() && s.AdditionalProperties != nil && s.AdditionalProperties.Schema != nil:
+		value = s.AdditionalProperties.Schema
+	}
+	// Istio's API takes no duration under a millisecond (Envoy's
+	// resolution) unless the field says otherwise.
+	if fd.Kind() == protoreflect.MessageKind && fd.Message().FullName() == "google.protobuf.Duration" && d.markers["duration-validation"] != "none" {
+		value.XValidations = append(value.XValidations, apiextv1.ValidationRule{
+			Rule:    "duration(self) >= duration('1ms')",
+			Message: "must be a valid duration greater than 1ms",
+		})
+	}
+	for _, k := range sortedKeys(d.markers) {
+		v := d.markers[k]
+		n, isNum := bound(v)
+		k = strings.TrimPrefix(k, "value:") // value is already the item's schema
+		switch {
+		case k == "MaxItems" && isNum && fd.IsList():
+			s.MaxItems = ptr(int64(n))
+		case k == "MinItems" && isNum && fd.IsList():
+			s.MinItems = ptr(int64(n))
+		case k == "MaxProperties" && isNum && fd.IsMap():
+			s.MaxProperties = ptr(int64(n))
+		case k == "MinProperties" && isNum && fd.IsMap():
+			s.MinProperties = ptr(int64(n))
+		case k == "MaxLength" && isNum && value.Type == "string":
+			value.MaxLength = ptr(int64(n))
+		case k == "MinLength" && isNum && value.Type == "string":
+			value.MinLength = ptr(int64(n))
+		case k == "Pattern" && value.Type == "string":
+			value.Pattern = unquoteMarker(v)
+		case k == "Minimum" && isNum && (value.Type == "integer" || value.Type == "number"):
+			value.Minimum = ptr(n)
+		case k == "Maximum" && isNum && (value.Type == "integer" || value.Type == "number"):
+			value.Maximum = ptr(n)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func intOrString() apiextv1.JSONSchemaProps {
