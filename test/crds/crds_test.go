@@ -163,6 +163,45 @@ func TestGeneratedCRDsOnARealAPIServer(t *testing.T) {
 			}
 		}
 	})
+	// istiod writes status through the status subresource: conditions,
+	// analysis messages, and generations as protojson writes them (quoted).
+	t.Run("status as istiod writes it", func(t *testing.T) {
+		gvr := schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
+		vs, err := kc.Dynamic.Resource(gvr).Namespace(ns).Get(ctx, "helloworld", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs.Object["status"] = map[string]any{
+			"observedGeneration": "1",
+			"conditions": []any{map[string]any{
+				"type": "Reconciled", "status": "True", "observedGeneration": 1,
+				"lastTransitionTime": "2026-01-02T03:04:05Z",
+			}},
+			"validationMessages": []any{map[string]any{
+				"level": "WARNING",
+				"type":  map[string]any{"code": "IST0101", "name": "ReferencedResourceNotFound"},
+			}},
+			"someFutureField": true,
+		}
+		got, err := kc.Dynamic.Resource(gvr).Namespace(ns).UpdateStatus(ctx, vs, metav1.UpdateOptions{})
+		if err != nil {
+			t.Fatal(kube.Explain(err, ""))
+		}
+		msgs, _, _ := unstructured.NestedSlice(got.Object, "status", "validationMessages")
+		future, _, _ := unstructured.NestedBool(got.Object, "status", "someFutureField")
+		if len(msgs) != 1 || !future {
+			t.Errorf("status not kept: %v", got.Object["status"])
+		}
+		// A level that is not one of the enum's is still refused.
+		vs = got
+		if err := unstructured.SetNestedSlice(vs.Object, []any{map[string]any{"level": "LOUD"}}, "status", "validationMessages"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = kc.Dynamic.Resource(gvr).Namespace(ns).UpdateStatus(ctx, vs, metav1.UpdateOptions{})
+		if err == nil || !strings.Contains(kube.Explain(err, "").Error(), "status.validationMessages[0].level") {
+			t.Errorf("bad level: %v", err)
+		}
+	})
 	t.Run("invalid config is rejected naming the field", func(t *testing.T) {
 		docs := readDocs(t, "invalid.yaml")
 		if len(docs) < 5 {
