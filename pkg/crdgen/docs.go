@@ -61,6 +61,9 @@ func loadDocs() (docIndex, error) {
 	}
 	idx := docIndex{}
 	for _, p := range list {
+		if dirs[p] == "" {
+			return nil, fmt.Errorf("locating the istio.io/api sources: go list found no directory for %s", p)
+		}
 		if err := idx.parsePackage(p, dirs[p]); err != nil {
 			return nil, err
 		}
