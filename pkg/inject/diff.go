@@ -33,7 +33,8 @@ func emptyish(n *yaml.Node) bool {
 	return false
 }
 
-var probeKeys = map[string]bool{"readinessProbe": true, "livenessProbe": true, "startupProbe": true}
+// probeKeys hold handlers injection may turn into httpGet.
+var probeKeys = map[string]bool{"readinessProbe": true, "livenessProbe": true, "startupProbe": true, "preStop": true, "postStart": true}
 
 // apply makes orig (the user's node) agree with want (the injected value)
 // through p, by insertions and scalar rewrites only; key is the name under

@@ -384,6 +384,24 @@ func (c *parsedConfig) rewriteProbes(pod *corev1.Pod, statusPort int32) {
 			}
 			rewriteProbe(pr.probe, url, port)
 		}
+		// HTTP and TCP lifecycle hooks go through the agent too.
+		if lc := ct.Lifecycle; lc != nil {
+			for _, h := range []struct {
+				handler *corev1.LifecycleHandler
+				kind    string
+			}{{lc.PreStop, "prestopz"}, {lc.PostStart, "poststartz"}} {
+				if h.handler == nil || (h.handler.HTTPGet == nil && h.handler.TCPSocket == nil) {
+					continue
+				}
+				probe := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: h.handler.HTTPGet, TCPSocket: h.handler.TCPSocket}}
+				url := "/app-health/" + ct.Name + "/" + h.kind
+				if p := proberOf(probe, named, int32(statusPort)); p != nil {
+					probers[url] = p
+				}
+				rewriteProbe(probe, url, port)
+				h.handler.HTTPGet, h.handler.TCPSocket = probe.HTTPGet, nil
+			}
+		}
 	}
 	if len(probers) == 0 {
 		return

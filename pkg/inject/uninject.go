@@ -177,9 +177,14 @@ func uninjectPod(p patcher, pod *yaml.Node) error {
 			if n == proxyName || names[key][n] {
 				continue
 			}
-			for probeKey, kind := range map[string]string{"readinessProbe": "readyz", "livenessProbe": "livez", "startupProbe": "startupz"} {
-				pr := probers["/app-health/"+n+"/"+kind]
-				_, probe := mapGet(c, probeKey)
+			_, lifecycle := mapGet(c, "lifecycle")
+			for _, h := range []struct {
+				parent *yaml.Node
+				key    string
+				kind   string
+			}{{c, "readinessProbe", "readyz"}, {c, "livenessProbe", "livez"}, {c, "startupProbe", "startupz"}, {lifecycle, "preStop", "prestopz"}, {lifecycle, "postStart", "poststartz"}} {
+				pr := probers["/app-health/"+n+"/"+h.kind]
+				_, probe := mapGet(h.parent, h.key)
 				if pr == nil || probe == nil {
 					continue
 				}
