@@ -34,9 +34,10 @@ var goldenCases = []goldenCase{
 	{name: "bookinfo", input: "bookinfo.yaml", exact: true, additive: true},
 	{name: "kinds", input: "kinds.yaml", exact: true, additive: true},
 	{name: "list", input: "list.yaml", exact: true, additive: true},
+	{name: "probes", input: "probes.yaml", exact: true, additive: true},
 	// A named probe port comes back as its number: the agent's record of
 	// the probe holds the resolved port, as Istio's does.
-	{name: "probes", input: "probes.yaml", exact: false, additive: true},
+	{name: "namedport", input: "namedport.yaml", exact: false, additive: true},
 	{name: "annotations", input: "annotations.yaml", exact: true, additive: true},
 	{name: "skip", input: "skip.yaml", exact: true, additive: true},
 	{name: "style", input: "style.yaml", exact: true, additive: true},

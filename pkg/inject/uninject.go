@@ -282,6 +282,7 @@ func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober) error {
 		if err != nil {
 			return err
 		}
+		pruneNulls(v)
 		return p.replaceEntry(probe, hi, []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v})
 	}
 	o := pr.HTTPGet
@@ -307,4 +308,24 @@ func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober) error {
 		}
 	}
 	return nil
+}
+
+// pruneNulls drops mapping entries whose value is null (fields the API
+// types print without omitempty, like a gRPC probe's service).
+func pruneNulls(n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		for _, c := range n.Content {
+			pruneNulls(c)
+		}
+		return
+	}
+	out := n.Content[:0]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i+1].Tag == "!!null" {
+			continue
+		}
+		pruneNulls(n.Content[i+1])
+		out = append(out, n.Content[i], n.Content[i+1])
+	}
+	n.Content = out
 }
