@@ -176,12 +176,29 @@ func formatPath(steps []step) string {
 			if i > 0 {
 				b.WriteByte('.')
 			}
-			b.WriteString(strings.ReplaceAll(s.key, ".", `\.`))
+			b.WriteString(escapeKey(s.key))
 		case stepIndex:
 			fmt.Fprintf(&b, "[%d]", s.index)
 		case stepSelect:
 			fmt.Fprintf(&b, "[%s:%s]", s.key, s.value)
 		}
+	}
+	return b.String()
+}
+
+// escapeKey backslash-escapes the characters that parsePath and
+// cutOutsideBrackets give a meaning, so a formatted path parses back to the
+// same key.
+func escapeKey(k string) string {
+	if !strings.ContainsAny(k, `\.[]=`) {
+		return k
+	}
+	var b strings.Builder
+	for i := 0; i < len(k); i++ {
+		if strings.IndexByte(`\.[]=`, k[i]) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(k[i])
 	}
 	return b.String()
 }
