@@ -2,11 +2,14 @@ package render
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"reflect"
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/charts"
 )
 
 // decodeYAML and encodeYAML agree with sigs.k8s.io/yaml on every rendered
@@ -94,5 +97,45 @@ func BenchmarkDecodeDemoSigs(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// The generated CRDs are JSON documents; decoding them as JSON must give
+// exactly what the YAML parser gives, so output does not depend on the path.
+func TestJSONAndYAMLDecodeAgree(t *testing.T) {
+	t.Parallel()
+	raw, err := fs.ReadFile(charts.FS, "base/files/crds.gen.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, part := range splitDocuments(string(raw)) {
+		if len(bytes.TrimSpace(bytes.TrimLeft(part, "#"))) == 0 || part[0] == '#' {
+			continue
+		}
+		fromJSON, err := decodeJSON(part)
+		if err != nil {
+			t.Fatalf("document %d is not JSON: %v", n+1, err)
+		}
+		fromYAML, err := decodeYAML(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fromJSON, fromYAML) {
+			t.Fatalf("document %d decodes differently as JSON and as YAML", n+1)
+		}
+		viaDoc, _ := decodeDocument(part)
+		if !reflect.DeepEqual(viaDoc, fromYAML) {
+			t.Fatalf("decodeDocument differs for document %d", n+1)
+		}
+		n++
+	}
+	if n != 15 {
+		t.Fatalf("checked %d CRDs, want 15", n)
+	}
+	// Flow-style YAML that only looks like JSON still decodes.
+	m, err := decodeDocument([]byte("{kind: ConfigMap, apiVersion: v1}"))
+	if err != nil || m["kind"] != "ConfigMap" {
+		t.Fatalf("flow YAML: %v %v", m, err)
 	}
 }

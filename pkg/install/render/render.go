@@ -161,7 +161,7 @@ func parseObjects(d helmrender.Document) ([]*unstructured.Unstructured, error) {
 		if len(bytes.TrimSpace(part)) == 0 {
 			continue
 		}
-		obj, err := decodeYAML(part)
+		obj, err := decodeDocument(part)
 		if err != nil {
 			return nil, fmt.Errorf("%s (document %d): %w", d.Template, i+1, err)
 		}
