@@ -105,34 +105,61 @@ func (m *Merged) Render() (*manifest.Manifest, error) {
 		return nil, err
 	}
 	out := &manifest.Manifest{Name: m.InstallName(), Revision: m.IOP.Spec.Revision, Profile: m.Profile}
+	// Charts render and decode independently, so they run side by side; the
+	// results are then taken in job order, so output does not depend on timing.
+	results := make([]jobResult, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = runJob(j)
+		}()
+	}
+	wg.Wait()
 	seen := map[string]string{}
-	for _, j := range jobs {
-		c, err := loadChart(j.chart)
-		if err != nil {
+	for i, j := range jobs {
+		if err := results[i].err; err != nil {
 			return nil, err
 		}
-		docs, err := c.Render(j.release, j.values)
-		if err != nil {
-			return nil, fmt.Errorf("rendering component %s: %w", j.component, err)
-		}
-		for _, d := range docs {
-			objs, err := parseObjects(d)
-			if err != nil {
-				return nil, fmt.Errorf("rendering component %s: %w", j.component, err)
+		for _, u := range results[i].objs {
+			m.stamp(u, j.component)
+			key := manifest.Key(u)
+			if prev, dup := seen[key]; dup {
+				return nil, fmt.Errorf("components %s and %s both render %s %s/%s", prev, j.component, u.GetKind(), u.GetNamespace(), u.GetName())
 			}
-			for _, u := range objs {
-				m.stamp(u, j.component)
-				key := manifest.Key(u)
-				if prev, dup := seen[key]; dup {
-					return nil, fmt.Errorf("components %s and %s both render %s %s/%s", prev, j.component, u.GetKind(), u.GetNamespace(), u.GetName())
-				}
-				seen[key] = j.component
-				out.Objects = append(out.Objects, manifest.Object{Component: j.component, Object: u})
-			}
+			seen[key] = j.component
+			out.Objects = append(out.Objects, manifest.Object{Component: j.component, Object: u})
 		}
 	}
 	manifest.Sort(out.Objects)
 	return out, nil
+}
+
+type jobResult struct {
+	objs []*unstructured.Unstructured
+	err  error
+}
+
+// runJob renders one chart and decodes its documents.
+func runJob(j job) jobResult {
+	c, err := loadChart(j.chart)
+	if err != nil {
+		return jobResult{err: err}
+	}
+	docs, err := c.Render(j.release, j.values)
+	if err != nil {
+		return jobResult{err: fmt.Errorf("rendering component %s: %w", j.component, err)}
+	}
+	var objs []*unstructured.Unstructured
+	for _, d := range docs {
+		parsed, err := parseObjects(d)
+		if err != nil {
+			return jobResult{err: fmt.Errorf("rendering component %s: %w", j.component, err)}
+		}
+		objs = append(objs, parsed...)
+	}
+	return jobResult{objs: objs}
 }
 
 // stamp puts the ownership labels on an object.
