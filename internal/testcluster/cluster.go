@@ -269,6 +269,25 @@ func (c *Cluster) logTail() string {
 	return b.String()
 }
 
+// errorLog returns the last n error and warning lines (klog's E and W
+// prefixes) of the API server's log.
+func (c *Cluster) errorLog(n int) string {
+	data, _ := os.ReadFile(filepath.Join(c.Dir, "kube-apiserver.log"))
+	var keep []string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if strings.HasPrefix(line, "E") || strings.HasPrefix(line, "W") {
+			keep = append(keep, line)
+		}
+	}
+	if len(keep) > n {
+		keep = keep[len(keep)-n:]
+	}
+	if len(keep) == 0 {
+		return ""
+	}
+	return "\n--- kube-apiserver.log (last errors and warnings)\n" + strings.Join(keep, "\n") + "\n"
+}
+
 func (c *Cluster) writeAuthFiles() error {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

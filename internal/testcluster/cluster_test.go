@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -116,5 +118,29 @@ func TestClusterServesBothUsers(t *testing.T) {
 	_, err = dev.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{})
 	if err == nil || !strings.Contains(err.Error(), `User "developer" cannot list resource "namespaces"`) {
 		t.Fatalf("developer must be forbidden, got %v", err)
+	}
+}
+
+func TestInstallIstioCRDsWaitsUntilDiscoveryServesEveryKind(t *testing.T) {
+	c := Get(t)
+	c.InstallIstioCRDs(t)
+	disc, err := discovery.NewDiscoveryClientForConfig(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Right after the call, a fresh discovery client finds every kind.
+	for _, crd := range IstioCRDs(t) {
+		for _, v := range crd.Spec.Versions {
+			list, err := disc.ServerResourcesForGroupVersion(crd.Spec.Group + "/" + v.Name)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", crd.Spec.Group, v.Name, err)
+			}
+			if !slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Kind == crd.Spec.Names.Kind }) {
+				t.Errorf("%s not served in %s/%s", crd.Spec.Names.Kind, crd.Spec.Group, v.Name)
+			}
+		}
+	}
+	if n := len(IstioCRDs(t)); n < 10 {
+		t.Errorf("only %d Istio CRDs", n)
 	}
 }

@@ -37,6 +37,11 @@ func Main(m interface{ Run() int }) {
 		os.Exit(130)
 	}()
 	code := m.Run()
+	if code != 0 {
+		// A failed integration test is often explained by the server's
+		// own errors: show them, since the log goes with the cluster.
+		fmt.Fprint(os.Stderr, c.errorLog(40))
+	}
 	c.Stop()
 	os.Exit(code)
 }

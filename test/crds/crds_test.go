@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -91,22 +90,7 @@ func TestGeneratedCRDsOnARealAPIServer(t *testing.T) {
 	if len(names) != 15 {
 		t.Fatalf("created %d CRDs, want 15", len(names))
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, n := range names {
-		for {
-			crd, err := kc.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, n, metav1.GetOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if established(crd) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not established: %+v", n, crd.Status.Conditions)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	c.WaitCRDsServed(t, names...)
 	kc.Mapper.Reset()
 
 	ns := "crds-test"
@@ -222,13 +206,4 @@ func TestGeneratedCRDsOnARealAPIServer(t *testing.T) {
 			}
 		}
 	})
-}
-
-func established(crd *apiextv1.CustomResourceDefinition) bool {
-	for _, c := range crd.Status.Conditions {
-		if c.Type == apiextv1.Established && c.Status == apiextv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
 }

@@ -9,9 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -25,77 +23,12 @@ import (
 
 func TestMain(m *testing.M) { testcluster.Main(m) }
 
-// installIstioCRDs creates the Istio CRDs the samples use. The project's
-// generated CRDs are used when they exist; until then, minimal CRDs that
-// keep any spec.
-// It reports whether the real CRDs, with their schemas, were used.
-func installIstioCRDs(t *testing.T, c *kube.Client) (real bool) {
+// installIstioCRDs creates the base chart's CRDs, with their schemas, and
+// waits until the server serves them.
+func installIstioCRDs(t *testing.T, c *kube.Client) {
 	t.Helper()
-	ctx := context.Background()
-	if data, err := os.ReadFile("../../../charts/base/files/crds.gen.yaml"); err == nil {
-		applyStream(t, c, string(data), "")
-		real = true
-	} else {
-		type crd struct {
-			group, kind, plural string
-			versions            []string
-		}
-		net := []string{"v1", "v1beta1", "v1alpha3"}
-		sec := []string{"v1", "v1beta1"}
-		for _, d := range []crd{
-			{"networking.istio.io", "VirtualService", "virtualservices", net},
-			{"networking.istio.io", "DestinationRule", "destinationrules", net},
-			{"networking.istio.io", "Gateway", "gateways", net},
-			{"networking.istio.io", "ServiceEntry", "serviceentries", net},
-			{"networking.istio.io", "Sidecar", "sidecars", net},
-			{"security.istio.io", "AuthorizationPolicy", "authorizationpolicies", sec},
-			{"security.istio.io", "PeerAuthentication", "peerauthentications", sec},
-			{"security.istio.io", "RequestAuthentication", "requestauthentications", sec},
-		} {
-			preserve := true
-			obj := &apiextv1.CustomResourceDefinition{
-				ObjectMeta: metav1.ObjectMeta{Name: d.plural + "." + d.group},
-				Spec: apiextv1.CustomResourceDefinitionSpec{
-					Group: d.group, Scope: apiextv1.NamespaceScoped,
-					Names: apiextv1.CustomResourceDefinitionNames{Kind: d.kind, ListKind: d.kind + "List", Plural: d.plural, Singular: strings.ToLower(d.kind)},
-				},
-			}
-			for i, v := range d.versions {
-				obj.Spec.Versions = append(obj.Spec.Versions, apiextv1.CustomResourceDefinitionVersion{
-					Name: v, Served: true, Storage: i == 0,
-					Schema: &apiextv1.CustomResourceValidation{OpenAPIV3Schema: &apiextv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: &preserve}},
-				})
-			}
-			_, err := c.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, obj, metav1.CreateOptions{})
-			if err != nil && !apierrors.IsAlreadyExists(err) {
-				t.Fatal(err)
-			}
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		list, err := c.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().List(ctx, metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ready := 0
-		for _, crd := range list.Items {
-			for _, cond := range crd.Status.Conditions {
-				if cond.Type == apiextv1.Established && cond.Status == apiextv1.ConditionTrue {
-					ready++
-				}
-			}
-		}
-		if ready == len(list.Items) && ready > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("CRDs not established: %d of %d", ready, len(list.Items))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testcluster.Get(t).InstallIstioCRDs(t)
 	c.Mapper.Reset()
-	return real
 }
 
 // applyStream creates every object of a YAML stream, namespaces first. An
@@ -197,7 +130,7 @@ func TestLiveMatchesOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	realCRDs := installIstioCRDs(t, admin)
+	installIstioCRDs(t, admin)
 	for _, sample := range []string{"bookinfo", "security", "egress"} {
 		t.Run(sample, func(t *testing.T) {
 			dir := filepath.Join(samples, sample, "broken")
@@ -229,13 +162,11 @@ func TestLiveMatchesOffline(t *testing.T) {
 				t.Fatalf("exit codes offline %d, live %d\n%s\n%s", offCode, liveCode, offErr, liveErr)
 			}
 			off, live := findings(t, offOut, keep), findings(t, liveOut, keep)
-			if realCRDs {
-				// With the real CRDs the server rejects or prunes what the
-				// schema analyzer reports: compare everything else, about
-				// the resources that schema errors do not touch.
-				bad := schemaSubjects(off)
-				off, live = without(off, bad), without(live, bad)
-			}
+			// The CRDs' schemas make the server reject or prune what the
+			// schema analyzer reports: compare everything else, about the
+			// resources that schema errors do not touch.
+			bad := schemaSubjects(off)
+			off, live = without(off, bad), without(live, bad)
 			if strings.Join(off, "\n") != strings.Join(live, "\n") {
 				t.Fatalf("offline and live differ\n--- offline\n%s\n--- live\n%s", strings.Join(off, "\n"), strings.Join(live, "\n"))
 			}

@@ -12,7 +12,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshctl/meshctl/pkg/install/manifest"
 	"github.com/meshctl/meshctl/pkg/kube"
@@ -293,7 +296,60 @@ func (a *Applier) waitCRDs(ctx context.Context, crds []manifest.Object) error {
 	}
 	// The API server establishes a CRD within milliseconds: poll often.
 	w := &Waiter{Client: a.Client, Timeout: t, Interval: 20 * time.Millisecond}
-	return w.Wait(ctx, crds, nil)
+	start := time.Now()
+	if err := w.Wait(ctx, crds, nil); err != nil {
+		return err
+	}
+	return a.waitServed(ctx, crds, t-time.Since(start))
+}
+
+// waitServed waits until discovery lists the kinds of the given CRDs. The
+// API server marks a CRD Established before its discovery document is
+// updated, so a mapper reset in between would not find the new kind.
+func (a *Applier) waitServed(ctx context.Context, crds []manifest.Object, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		a.Client.Mapper.Reset()
+		var missing []string
+		for _, o := range crds {
+			gk, version := servedKind(o.Object)
+			if gk.Kind == "" {
+				continue
+			}
+			if _, err := a.Client.Mapper.RESTMapping(gk, version); err != nil {
+				if !meta.IsNoMatchError(err) {
+					return fmt.Errorf("looking up %s: %w", gk, kube.Explain(err, a.Client.Host()))
+				}
+				missing = append(missing, gk.String())
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("established CRDs not yet served by API discovery after %s: %s", timeout.Round(time.Second), strings.Join(missing, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// servedKind returns a CRD's group and kind and its first served version.
+func servedKind(crd *unstructured.Unstructured) (schema.GroupKind, string) {
+	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+	kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	for _, v := range versions {
+		m, _ := v.(map[string]any)
+		if served, _ := m["served"].(bool); served {
+			name, _ := m["name"].(string)
+			return schema.GroupKind{Group: group, Kind: kind}, name
+		}
+	}
+	return schema.GroupKind{}, ""
 }
 
 // Check tells once whether an object is ready and, when it is not, why.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -200,10 +201,12 @@ func Delete(ctx context.Context, c *kube.Client, plan []*unstructured.Unstructur
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	pending := plan
+	why := map[*unstructured.Unstructured]string{} // the last reason each object is still there
 	for {
 		var still []*unstructured.Unstructured
 		for _, u := range pending {
-			gone, err := isGone(wctx, c, u)
+			gone, reason, err := isGone(wctx, c, u)
+			why[u] = reason
 			if err != nil {
 				if wctx.Err() != nil {
 					still = append(still, u)
@@ -234,6 +237,9 @@ func Delete(ctx context.Context, c *kube.Client, plan []*unstructured.Unstructur
 			msg := fmt.Sprintf("still present after %s:", o.Timeout)
 			for _, u := range pending {
 				msg += "\n  * " + Ref(u)
+				if why[u] != "" {
+					msg += ": " + why[u]
+				}
 			}
 			return fmt.Errorf("%s", msg)
 		case <-time.After(250 * time.Millisecond):
@@ -243,20 +249,52 @@ func Delete(ctx context.Context, c *kube.Client, plan []*unstructured.Unstructur
 
 // isGone reports whether an object is deleted; a namespace counts once it
 // is terminating, as its contents are removed by the namespace controller.
-func isGone(ctx context.Context, c *kube.Client, u *unstructured.Unstructured) (bool, error) {
+// When it is not gone, reason says what the server reports about it.
+func isGone(ctx context.Context, c *kube.Client, u *unstructured.Unstructured) (gone bool, reason string, err error) {
 	ri, _, err := apply.Resource(c, u)
 	if err != nil {
-		return true, nil
+		return true, "", nil
 	}
 	live, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return true, nil
+		return true, "", nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", Ref(u), kube.Explain(err, c.Host()))
+		return false, "", fmt.Errorf("reading %s: %w", Ref(u), kube.Explain(err, c.Host()))
 	}
 	if live.GetUID() != u.GetUID() {
-		return true, nil // deleted and made again by someone else
+		return true, "", nil // deleted and made again by someone else
 	}
-	return u.GetKind() == "Namespace" && live.GetDeletionTimestamp() != nil, nil
+	if u.GetKind() == "Namespace" && live.GetDeletionTimestamp() != nil {
+		return true, "", nil
+	}
+	return false, pendingReason(live), nil
+}
+
+// pendingReason explains why a deleted object is still there: its
+// finalizers and, for a CRD, the API server's Terminating condition (the
+// removal of its custom resources).
+func pendingReason(live *unstructured.Unstructured) string {
+	if live.GetDeletionTimestamp() == nil {
+		return ""
+	}
+	var parts []string
+	conds, _, _ := unstructured.NestedSlice(live.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Terminating" {
+			s := fmt.Sprintf("Terminating=%v", m["status"])
+			if r, _ := m["reason"].(string); r != "" {
+				s += " (" + r + ")"
+			}
+			if msg, _ := m["message"].(string); msg != "" {
+				s += ": " + msg
+			}
+			parts = append(parts, s)
+		}
+	}
+	if f := live.GetFinalizers(); len(f) > 0 {
+		parts = append(parts, "waiting for finalizers "+strings.Join(f, ", "))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -109,7 +109,7 @@ func TestPurgeRemovesEverythingMeshctlCreatedAndNothingElse(t *testing.T) {
 	}
 
 	var last []string
-	if err := uninstall.Delete(ctx, kc, plan, uninstall.Options{Wait: true, Timeout: 30 * time.Second, Progress: func(r []string) { last = r }}); err != nil {
+	if err := uninstall.Delete(ctx, kc, plan, uninstall.Options{Wait: true, Timeout: 2 * time.Minute, Progress: func(r []string) { last = r }}); err != nil {
 		t.Fatal(err)
 	}
 	if len(last) != 0 {

@@ -6,13 +6,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -30,90 +27,10 @@ func TestMain(m *testing.M) { testcluster.Main(m) }
 
 const data = "../../../../pkg/authz/testdata/"
 
-// crdsFile is where the generated Istio CRDs will live; until it exists the
-// test creates minimal CRDs that keep unknown fields.
-const crdsFile = "../../../../charts/base/files/crds.gen.yaml"
-
-type crd struct {
-	group, kind, plural string
-	versions            []string
-}
-
-var minimalCRDs = []crd{
-	{"security.istio.io", "PeerAuthentication", "peerauthentications", []string{"v1", "v1beta1"}},
-	{"security.istio.io", "AuthorizationPolicy", "authorizationpolicies", []string{"v1", "v1beta1"}},
-	{"security.istio.io", "RequestAuthentication", "requestauthentications", []string{"v1", "v1beta1"}},
-	{"networking.istio.io", "DestinationRule", "destinationrules", []string{"v1", "v1beta1", "v1alpha3"}},
-}
-
 func installCRDs(t *testing.T, kc *kube.Client) {
 	t.Helper()
-	ctx := context.Background()
-	var objs []*apiextv1.CustomResourceDefinition
-	if _, err := os.Stat(crdsFile); err == nil {
-		err := yamlstream.ReadPaths([]string{crdsFile}, nil, func(d yamlstream.Document) error {
-			if d.IsEmpty() {
-				return nil
-			}
-			var c apiextv1.CustomResourceDefinition
-			if err := yaml.Unmarshal(d.Raw, &c); err != nil {
-				return fmt.Errorf("%s: %w", d.Where(), err)
-			}
-			if c.Kind == "CustomResourceDefinition" {
-				objs = append(objs, &c)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		yes := true
-		for _, c := range minimalCRDs {
-			obj := &apiextv1.CustomResourceDefinition{
-				ObjectMeta: metav1.ObjectMeta{Name: c.plural + "." + c.group},
-				Spec: apiextv1.CustomResourceDefinitionSpec{
-					Group: c.group, Scope: apiextv1.NamespaceScoped,
-					Names: apiextv1.CustomResourceDefinitionNames{Kind: c.kind, Plural: c.plural, ListKind: c.kind + "List", Singular: strings.ToLower(c.kind)},
-				},
-			}
-			for i, v := range c.versions {
-				obj.Spec.Versions = append(obj.Spec.Versions, apiextv1.CustomResourceDefinitionVersion{
-					Name: v, Served: true, Storage: i == 0,
-					Schema: &apiextv1.CustomResourceValidation{OpenAPIV3Schema: &apiextv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: &yes}},
-				})
-			}
-			objs = append(objs, obj)
-		}
-	}
-	for _, obj := range objs {
-		if _, err := kc.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatal(kube.Explain(err, kc.Host()))
-		}
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for _, obj := range objs {
-		for {
-			got, err := kc.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, obj.Name, metav1.GetOptions{})
-			if err == nil && established(got) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("CRD %s not established", obj.Name)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	testcluster.Get(t).InstallIstioCRDs(t)
 	kc.Mapper.Reset()
-}
-
-func established(c *apiextv1.CustomResourceDefinition) bool {
-	for _, cond := range c.Status.Conditions {
-		if cond.Type == apiextv1.Established && cond.Status == apiextv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
 }
 
 // apply creates or replaces every document of the files.

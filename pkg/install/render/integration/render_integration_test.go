@@ -7,16 +7,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/meshctl/meshctl/internal/testcluster"
-	"github.com/meshctl/meshctl/pkg/install/manifest"
 	"github.com/meshctl/meshctl/pkg/install/render"
 	"github.com/meshctl/meshctl/pkg/kube"
 )
@@ -58,17 +55,17 @@ func TestRenderedObjectsAreAccepted(t *testing.T) {
 			if len(m.Objects) < 10 {
 				t.Fatalf("only %d objects rendered", len(m.Objects))
 			}
-			crds := 0
+			var crds []string
 			for _, o := range m.Objects {
 				if o.Object.GetKind() == "CustomResourceDefinition" {
 					if err := apply(ctx, kc, o.Object, false); err != nil {
 						t.Fatalf("creating %s: %v", o.Object.GetName(), err)
 					}
-					crds++
+					crds = append(crds, o.Object.GetName())
 				}
 			}
-			if crds > 0 {
-				waitEstablished(ctx, t, kc, m)
+			if len(crds) > 0 {
+				c.WaitCRDsServed(t, crds...)
 				kc.Mapper.Reset()
 			}
 			accepted := 0
@@ -82,7 +79,7 @@ func TestRenderedObjectsAreAccepted(t *testing.T) {
 				}
 				accepted++
 			}
-			t.Logf("%s: %d CRDs created, %d objects accepted by dry-run", tc.name, crds, accepted)
+			t.Logf("%s: %d CRDs created, %d objects accepted by dry-run", tc.name, len(crds), accepted)
 		})
 	}
 }
@@ -116,29 +113,3 @@ func apply(ctx context.Context, kc *kube.Client, u *unstructured.Unstructured, d
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// waitEstablished waits until every CRD of the manifest is Established.
-func waitEstablished(ctx context.Context, t *testing.T, kc *kube.Client, m *manifest.Manifest) {
-	t.Helper()
-	for _, o := range m.Objects {
-		if o.Object.GetKind() != "CustomResourceDefinition" {
-			continue
-		}
-		name := o.Object.GetName()
-		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-			crd, err := kc.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return false, nil
-			}
-			for _, c := range crd.Status.Conditions {
-				if c.Type == apiextv1.Established && c.Status == apiextv1.ConditionTrue {
-					return true, nil
-				}
-			}
-			return false, nil
-		})
-		if err != nil {
-			t.Fatalf("CRD %s not established: %v", name, err)
-		}
-	}
-}
