@@ -214,7 +214,9 @@ func TestWaitHonoursItsDeadlineAndStopsEarlyWhenStuck(t *testing.T) {
 	if !errors.As(err, &nr) || nr.Stuck {
 		t.Fatalf("want a timeout, got %v", err)
 	}
-	if took < 2*time.Second || took > 4*time.Second {
+	// The upper bound leaves room for a busy machine: the point is that
+	// the wait ends at its deadline, not at some later poll or never.
+	if took < 2*time.Second || took > 7*time.Second {
 		t.Errorf("2s timeout took %s", took)
 	}
 	names := []string{}
@@ -234,8 +236,8 @@ func TestWaitHonoursItsDeadlineAndStopsEarlyWhenStuck(t *testing.T) {
 	if !errors.As(err, &nr) || !nr.Stuck || len(nr.Objects) != 1 || !strings.Contains(nr.Objects[0].Reason, "ProgressDeadlineExceeded") {
 		t.Fatalf("want widgetd stuck, got %v", err)
 	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("a stuck deployment was waited for %s", time.Since(start))
+	if time.Since(start) > 15*time.Second {
+		t.Errorf("a stuck deployment was waited for %s of a minute", time.Since(start))
 	}
 }
 
