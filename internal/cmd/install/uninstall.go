@@ -116,8 +116,27 @@ func (o *UninstallOptions) Run(ctx context.Context) error {
 	for _, u := range plan {
 		fmt.Fprintf(o.f.Out, "%s %s\n", verb, uninstall.Ref(u))
 	}
+	// Deleting a CRD deletes every resource of its kind: say which.
+	instances, err := uninstall.Instances(ctx, kc, plan)
+	if err != nil {
+		return err
+	}
+	if len(instances) > 0 {
+		fmt.Fprintf(o.f.ErrOut, "Warning: deleting these CRDs also deletes the %d custom resources of their kinds:\n", len(instances))
+		const show = 20
+		for i, ref := range instances {
+			if i == show {
+				fmt.Fprintf(o.f.ErrOut, "  ... and %d more\n", len(instances)-show)
+				break
+			}
+			fmt.Fprintf(o.f.ErrOut, "  %s\n", ref)
+		}
+	}
 	if !o.DryRun && !o.SkipConfirmation {
 		q := fmt.Sprintf("This will delete the %d objects above (%s) from cluster context %s.", len(plan), what, contextName(kc))
+		if len(instances) > 0 {
+			q = fmt.Sprintf("This will delete the %d objects above (%s) and %d custom resources from cluster context %s.", len(plan), what, len(instances), contextName(kc))
+		}
 		if err := confirm(o.f, q, "-y/--skip-confirmation"); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshctl/meshctl/pkg/install/apply"
 	"github.com/meshctl/meshctl/pkg/install/manifest"
@@ -297,4 +298,60 @@ func pendingReason(live *unstructured.Unstructured) string {
 		parts = append(parts, "waiting for finalizers "+strings.Join(f, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Instances lists the custom resources of the CRDs in a plan, kind and
+// namespace/name, in a stable order. Deleting a CRD deletes every resource
+// of its kind, whoever made it (for Istio's CRDs: all of the mesh's
+// routing and security config), so the user must see them before agreeing.
+func Instances(ctx context.Context, c *kube.Client, plan []*unstructured.Unstructured) ([]string, error) {
+	var out []string
+	for _, u := range plan {
+		if u.GetKind() != "CustomResourceDefinition" {
+			continue
+		}
+		gvr, kind, ok := storedResource(u)
+		if !ok {
+			continue
+		}
+		opts := metav1.ListOptions{Limit: 500}
+		for {
+			list, err := c.Dynamic.Resource(gvr).List(ctx, opts)
+			if apierrors.IsNotFound(err) {
+				break // the CRD is gone or not served
+			}
+			if err != nil {
+				return nil, fmt.Errorf("listing %s: %w", gvr.GroupResource(), kube.Explain(err, c.Host()))
+			}
+			for _, item := range list.Items {
+				ref := kind + " " + item.GetName()
+				if ns := item.GetNamespace(); ns != "" {
+					ref = kind + " " + ns + "/" + item.GetName()
+				}
+				out = append(out, ref)
+			}
+			if opts.Continue = list.GetContinue(); opts.Continue == "" {
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// storedResource returns the resource of a CRD's first served version and
+// its kind.
+func storedResource(crd *unstructured.Unstructured) (schema.GroupVersionResource, string, bool) {
+	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+	plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
+	kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	for _, v := range versions {
+		m, _ := v.(map[string]any)
+		if served, _ := m["served"].(bool); served {
+			name, _ := m["name"].(string)
+			return schema.GroupVersionResource{Group: group, Version: name, Resource: plural}, kind, plural != ""
+		}
+	}
+	return schema.GroupVersionResource{}, "", false
 }

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshctl/meshctl/internal/testcluster"
 	"github.com/meshctl/meshctl/pkg/install/apply"
@@ -84,9 +85,28 @@ func TestPurgeRemovesEverythingMeshctlCreatedAndNothingElse(t *testing.T) {
 		}
 	}
 
+	// A resource of meshctl's CRD, made by the user: the purge deletes it
+	// with its CRD, so it is listed first.
+	gadget := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "example.meshctl.io/v1", "kind": "Meshgadgets",
+		"metadata": map[string]any{"name": "g1", "namespace": "users-mesh"},
+	}}
+	kc.Mapper.Reset()
+	gvr := schema.GroupVersionResource{Group: "example.meshctl.io", Version: "v1", Resource: "meshgadgets"}
+	if _, err := kc.Dynamic.Resource(gvr).Namespace("users-mesh").Create(ctx, gadget, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
 	plan, err := uninstall.Plan(ctx, kc, uninstall.Selection{Purge: true, Namespace: "purge-demo"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	instances, err := uninstall.Instances(ctx, kc, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(instances, ",") != "Meshgadgets users-mesh/g1" {
+		t.Errorf("custom resources the purge deletes: %q", instances)
 	}
 	var refs []string
 	for _, u := range plan {
