@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -18,8 +17,8 @@ import (
 // decodeYAML parses one YAML document into JSON-compatible values: maps
 // with string keys, int64, float64, bool, string and nil.
 // decodeDocument decodes one rendered document. Documents written as JSON
-// (the generated CRDs are) go through encoding/json, several times faster
-// than the YAML parser; anything else, or JSON that does not parse, is YAML.
+// (the generated CRDs are) go through decodeJSON, many times faster than
+// the YAML parser; anything else, or JSON that does not parse, is YAML.
 func decodeDocument(b []byte) (map[string]any, error) {
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '{' {
 		if m, err := decodeJSON(t); err == nil {
@@ -27,42 +26,6 @@ func decodeDocument(b []byte) (map[string]any, error) {
 		}
 	}
 	return decodeYAML(b)
-}
-
-// decodeJSON decodes a JSON object into the same value types decodeYAML
-// produces: integers as int64, other numbers as float64.
-func decodeJSON(b []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("more than one JSON value in a document")
-	}
-	convertNumbers(m)
-	return m, nil
-}
-
-func convertNumbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			t[k] = convertNumbers(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = convertNumbers(x)
-		}
-	case json.Number:
-		if n, err := t.Int64(); err == nil {
-			return n
-		}
-		f, _ := t.Float64()
-		return f
-	}
-	return v
 }
 
 func decodeYAML(b []byte) (map[string]any, error) {
