@@ -60,6 +60,9 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 	var missing []*yaml.Node
 	for i := 0; i+1 < len(want.Content); i += 2 {
 		k, wv := want.Content[i], want.Content[i+1]
+		if k.Value == "annotations" {
+			statusFirst(wv)
+		}
 		idx, ov := mapGet(orig, k.Value)
 		if ov == nil {
 			// A probe whose handler changes kind (tcpSocket, grpc to
@@ -94,6 +97,20 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 		return p.insertKeys(orig, keyIndent, missing)
 	}
 	return nil
+}
+
+// statusFirst moves the status annotation to the front of the injected
+// annotations. The annotations injection adds are appended to the user's in
+// this order, so uninjection knows the keys before the status annotation
+// for the user's own, even those injection sets too (istio.io/rev, ...).
+func statusFirst(anns *yaml.Node) {
+	i, _ := mapGet(anns, annStatus)
+	if i <= 0 {
+		return
+	}
+	k, v := anns.Content[i], anns.Content[i+1]
+	copy(anns.Content[2:i+2], anns.Content[:i])
+	anns.Content[0], anns.Content[1] = k, v
 }
 
 func handlerIndex(probe *yaml.Node) int {

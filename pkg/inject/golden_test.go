@@ -39,6 +39,8 @@ var goldenCases = []goldenCase{
 	// the probe holds the resolved port, as Istio's does.
 	{name: "namedport", input: "namedport.yaml", exact: false, additive: true},
 	{name: "annotations", input: "annotations.yaml", exact: true, additive: true},
+	{name: "preset", input: "preset.yaml", exact: true, additive: true},
+	{name: "preset-cni", input: "preset.yaml", sets: []string{"values.pilot.cni.enabled=true"}, exact: true, additive: true},
 	{name: "skip", input: "skip.yaml", exact: true, additive: true},
 	{name: "style", input: "style.yaml", exact: true, additive: true},
 	// Flow-style collections are rewritten in block style.

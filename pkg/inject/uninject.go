@@ -47,7 +47,7 @@ func (in *Injector) UninjectDocument(d yamlstream.Document) ([]byte, []Result, e
 			if t.pod == nil {
 				continue
 			}
-			if err := uninjectPod(p, t.pod); err != nil {
+			if err := uninjectPod(p, t.pod, d.JSON); err != nil {
 				return err
 			}
 		}
@@ -100,8 +100,11 @@ func (d *deleter) run(p patcher) error {
 	return nil
 }
 
-func uninjectPod(p patcher, pod *yaml.Node) error {
+func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	del := &deleter{entries: map[*yaml.Node][]int{}, items: map[*yaml.Node][]int{}}
+	// In YAML, what injection adds whole is in block style: an emptied flow
+	// collection is the user's. JSON has only flow collections.
+	userFlow := func(n *yaml.Node) bool { return !isJSON && isFlow(n) }
 	_, meta := mapGet(pod, "metadata")
 	_, anns := mapGet(meta, "annotations")
 	_, labels := mapGet(meta, "labels")
@@ -158,7 +161,7 @@ func uninjectPod(p patcher, pod *yaml.Node) error {
 		if len(rm) == 0 {
 			continue
 		}
-		if len(rm) == len(list.Content) {
+		if len(rm) == len(list.Content) && !userFlow(list) {
 			del.entry(spec, ki)
 			continue
 		}
@@ -195,29 +198,18 @@ func uninjectPod(p patcher, pod *yaml.Node) error {
 		}
 	}
 	// Annotations and labels.
-	drop := append([]string{}, addedAnnotations...)
+	drop := set(addedAnnotations)
 	if names["initContainers"][validationName] {
-		drop = append(drop, cniAnnotations...)
-	}
-	if prom != nil {
-		for k, short := range map[string]string{promScrape: "scrape", promPort: "port", promPath: "path"} {
-			i, v := mapGet(anns, k)
-			if v == nil {
-				continue
-			}
-			if orig, ok := prom[short]; ok {
-				if err := p.replaceScalar(v, orig, "!!str"); err != nil {
-					return err
-				}
-			} else {
-				drop = append(drop, anns.Content[i].Value)
-			}
+		for _, k := range cniAnnotations {
+			drop[k] = true
 		}
-	} else {
-		drop = append(drop, promScrape, promPort, promPath)
 	}
-	goneA := removeKeys(del, meta, "annotations", anns, drop)
-	goneL := removeKeys(del, meta, "labels", labels, addedLabels)
+	rmA, err := injectedAnnotations(p, anns, drop, prom)
+	if err != nil {
+		return err
+	}
+	goneA := removeEntries(del, meta, "annotations", anns, rmA, userFlow(anns))
+	goneL := removeEntries(del, meta, "labels", labels, injectedLabels(labels), userFlow(labels))
 	// Metadata that held only what injection added was added by it.
 	if left := len(meta.Content) / 2; left > 0 && (goneA && goneL && left == 2 || goneA && labels == nil && left == 1) {
 		delete(del.entries, meta)
@@ -235,23 +227,96 @@ func set(names []string) map[string]bool {
 	return m
 }
 
-// removeKeys deletes keys from mapping m (the value of key under parent);
-// when none would be left, the whole entry goes.
-func removeKeys(del *deleter, parent *yaml.Node, key string, m *yaml.Node, keys []string) bool {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return false
+// injectedAnnotations returns the key indexes in anns of the annotations
+// injection added, and puts back the application's prometheus.io values.
+//
+// Injection appends the annotations it adds at the end of the map, status
+// first (see applyMap): the keys before the status annotation are the
+// user's. Output of other injectors (istioctl, the webhook through kubectl
+// get) has every key in sorted order; there any key injection may set is
+// taken as added. Ours is told apart by a key after the status that sorts
+// before it (one of those injection added) or by keys before the status out
+// of order. When injection added only the status and keys that sort after it,
+// and the user's annotations were sorted, the two cannot be told apart.
+func injectedAnnotations(p patcher, anns *yaml.Node, drop map[string]bool, prom map[string]string) ([]int, error) {
+	si, _ := mapGet(anns, annStatus)
+	if si < 0 {
+		return nil, nil
 	}
-	drop := set(keys)
+	ours := false
+	for i := si + 2; i+1 < len(anns.Content); i += 2 {
+		if anns.Content[i].Value < annStatus {
+			ours = true
+		}
+	}
+	for i := 2; i <= si; i += 2 {
+		if anns.Content[i].Value < anns.Content[i-2].Value {
+			ours = true
+		}
+	}
 	var rm []int
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if drop[m.Content[i].Value] {
+	for i := 0; i+1 < len(anns.Content); i += 2 {
+		k := anns.Content[i].Value
+		promKey := k == promScrape || k == promPort || k == promPath
+		switch {
+		case i == si:
+			rm = append(rm, i)
+		case ours && i > si:
+			if drop[k] || promKey {
+				rm = append(rm, i)
+			}
+		case promKey:
+			if orig, ok := prom[promShort[k]]; ok {
+				if err := p.replaceScalar(anns.Content[i+1], orig, "!!str"); err != nil {
+					return nil, err
+				}
+			} else if !ours {
+				rm = append(rm, i)
+			}
+		case !ours && drop[k]:
 			rm = append(rm, i)
 		}
 	}
+	return rm, nil
+}
+
+var promShort = map[string]string{promScrape: "scrape", promPort: "port", promPath: "path"}
+
+// injectedLabels returns the key indexes of the labels injection added.
+// Injection appends the missing ones of addedLabels at the end of the map in
+// that order, so they are the longest run at the end whose keys follow that
+// order. A user's own labels at the end of the map in that order, that come
+// before every label injection added, cannot be told from added ones.
+func injectedLabels(labels *yaml.Node) []int {
+	if labels == nil || labels.Kind != yaml.MappingNode {
+		return nil
+	}
+	rank := map[string]int{}
+	for i, k := range addedLabels {
+		rank[k] = i + 1
+	}
+	var rm []int
+	next := len(addedLabels) + 1
+	for i := len(labels.Content) - 2; i >= 0; i -= 2 {
+		r := rank[labels.Content[i].Value]
+		if r == 0 || r >= next {
+			break
+		}
+		rm = append(rm, i)
+		next = r
+	}
+	return rm
+}
+
+// removeEntries deletes the entries at key indexes rm of mapping m (the
+// value of key under parent). When none would be left, a block mapping goes
+// with its key (injection added it whole); a flow mapping stays, empty, as
+// the user wrote it.
+func removeEntries(del *deleter, parent *yaml.Node, key string, m *yaml.Node, rm []int, keep bool) bool {
 	if len(rm) == 0 {
 		return false
 	}
-	if len(rm)*2 == len(m.Content) {
+	if len(rm)*2 == len(m.Content) && !keep {
 		pi, _ := mapGet(parent, key)
 		del.entry(parent, pi)
 		return true
