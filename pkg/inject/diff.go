@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"sort"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -69,6 +70,11 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 			// httpGet) gets the new handler in place of the old.
 			if probeKeys[key] && k.Value == "httpGet" {
 				if hi := handlerIndex(orig); hi >= 0 {
+					if _, port := mapGet(orig.Content[hi+1], "port"); port != nil && isPortName(port) {
+						if _, wp := mapGet(wv, "port"); wp != nil {
+							wp.LineComment = portNote(port.Value)
+						}
+					}
 					if err := p.replaceEntry(orig, hi, []*yaml.Node{k, wv}); err != nil {
 						return err
 					}
@@ -89,6 +95,12 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 			}
 			continue
 		}
+		if k.Value == "port" && isPortName(ov) && wv.Kind == yaml.ScalarNode && wv.Tag == "!!int" {
+			if err := p.replaceNoted(ov, wv.Value, wv.Tag, portNote(ov.Value), ""); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := apply(p, ov, wv, k.Value, ki); err != nil {
 			return err
 		}
@@ -97,6 +109,28 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 		return p.insertKeys(orig, keyIndent, missing)
 	}
 	return nil
+}
+
+// A probe that names its port (port: http) is pointed at the agent's port
+// like any other, and the agent's record of the probe holds the number the
+// name stands for, as Istio's does. The name stays in a comment after the
+// new number, "# was: http", from which uninjection puts it back.
+const portNotePrefix = "# was: "
+
+func portNote(name string) string { return portNotePrefix + name }
+
+// isPortName reports whether a port value is a name, not a number.
+func isPortName(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!str" && n.Value != "" && !strings.ContainsAny(n.Value, " #\n") && !allDigits(n.Value)
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // statusFirst moves the status annotation to the front of the injected

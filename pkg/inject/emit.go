@@ -260,6 +260,9 @@ func (s style) writeScalar(w *bytes.Buffer, v *yaml.Node, indent int) {
 	} else {
 		w.WriteString(v.Value)
 	}
+	if v.LineComment != "" {
+		w.WriteString(" " + v.LineComment)
+	}
 	w.WriteByte('\n')
 }
 

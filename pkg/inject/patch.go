@@ -22,6 +22,9 @@ type patcher interface {
 	insertKeys(m *yaml.Node, keyIndent int, pairs []*yaml.Node) error
 	insertItems(seq *yaml.Node, at int, items []*yaml.Node, keyIndent int) error
 	replaceScalar(n *yaml.Node, v, tag string) error
+	// replaceNoted is replaceScalar that also adds a note (a comment right
+	// after the value) or takes one away.
+	replaceNoted(n *yaml.Node, v, tag, add, drop string) error
 	replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error
 	deleteEntry(m *yaml.Node, idx int) error
 	deleteItem(seq *yaml.Node, idx int) error
@@ -329,6 +332,10 @@ func (t *textPatcher) insertItems(seq *yaml.Node, at int, items []*yaml.Node, ke
 }
 
 func (t *textPatcher) replaceScalar(n *yaml.Node, v, tag string) error {
+	return t.replaceNoted(n, v, tag, "", "")
+}
+
+func (t *textPatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error {
 	if n.Kind != yaml.ScalarNode || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return errFallback
 	}
@@ -388,8 +395,18 @@ func (t *textPatcher) replaceScalar(n *yaml.Node, v, tag string) error {
 	default:
 		text = scalarText(v, false)
 	}
+	rest := l[end:]
+	if drop != "" {
+		if !strings.HasPrefix(rest, " "+drop) || len(rest) > len(drop)+1 && !strings.HasPrefix(rest[len(drop)+1:], " ") {
+			return errFallback
+		}
+		rest = rest[len(drop)+1:]
+	}
+	if add != "" {
+		text += " " + add
+	}
 	nl := t.lines[i][len(l):]
-	t.add(i, 1, l[:c]+text+l[end:]+nl)
+	t.add(i, 1, l[:c]+text+rest+nl)
 	return nil
 }
 
@@ -510,6 +527,16 @@ func (nodePatcher) replaceScalar(n *yaml.Node, v, tag string) error {
 		n.Style = 0
 	}
 	return nil
+}
+
+func (p nodePatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error {
+	if drop != "" {
+		n.LineComment = strings.TrimPrefix(strings.TrimPrefix(n.LineComment, drop), " ")
+	}
+	if add != "" {
+		n.LineComment = strings.TrimSuffix(add+" "+n.LineComment, " ")
+	}
+	return p.replaceScalar(n, v, tag)
 }
 
 func (nodePatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
@@ -180,6 +182,7 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 			if n == proxyName || names[key][n] {
 				continue
 			}
+			ports := containerPorts(c)
 			_, lifecycle := mapGet(c, "lifecycle")
 			for _, h := range []struct {
 				parent *yaml.Node
@@ -191,7 +194,7 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 				if pr == nil || probe == nil {
 					continue
 				}
-				if err := restoreProbe(p, del, probe, pr); err != nil {
+				if err := restoreProbe(p, del, probe, pr, ports); err != nil {
 					return err
 				}
 			}
@@ -327,16 +330,53 @@ func removeEntries(del *deleter, parent *yaml.Node, key string, m *yaml.Node, rm
 	return false
 }
 
-func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober) error {
+// containerPorts maps a container's port names to their numbers.
+func containerPorts(c *yaml.Node) map[string]int {
+	out := map[string]int{}
+	_, ports := mapGet(c, "ports")
+	if ports == nil {
+		return out
+	}
+	for _, pt := range ports.Content {
+		name, ok := itemName(pt)
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(str(pt, "containerPort")); err == nil {
+			out[name] = n
+		}
+	}
+	return out
+}
+
+// notedPort returns the port name that injection noted after the agent's
+// port (see portNote), when the container names that port number so.
+func notedPort(port *yaml.Node, number int, ports map[string]int) (string, bool) {
+	if port == nil || !strings.HasPrefix(port.LineComment, portNotePrefix) {
+		return "", false
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(port.LineComment, portNotePrefix), " ")
+	if n, ok := ports[name]; !ok || n != number {
+		return "", false
+	}
+	return name, true
+}
+
+func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober, ports map[string]int) error {
 	hi, h := mapGet(probe, "httpGet")
 	if h == nil {
 		return nil
 	}
+	_, port := mapGet(h, "port")
 	if pr.HTTPGet == nil {
 		var b []byte
 		key := "tcpSocket"
 		if pr.TCPSocket != nil {
-			b, _ = json.Marshal(pr.TCPSocket)
+			t := *pr.TCPSocket
+			if name, ok := notedPort(port, t.Port.IntValue(), ports); ok {
+				t.Port = intstr.FromString(name)
+			}
+			b, _ = json.Marshal(t)
 		} else if pr.GRPC != nil {
 			b, _ = json.Marshal(pr.GRPC)
 			key = "grpc"
@@ -358,12 +398,16 @@ func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober) error {
 			return err
 		}
 	}
-	if _, port := mapGet(h, "port"); port != nil {
+	if port != nil {
 		tag, v := "!!int", strconv.Itoa(o.Port.IntValue())
-		if o.Port.Type == 1 {
+		if o.Port.Type == intstr.String {
 			tag, v = "!!str", o.Port.StrVal
 		}
-		if err := p.replaceScalar(port, v, tag); err != nil {
+		if name, ok := notedPort(port, o.Port.IntValue(), ports); ok && o.Port.Type == intstr.Int {
+			if err := p.replaceNoted(port, name, "!!str", "", portNote(name)); err != nil {
+				return err
+			}
+		} else if err := p.replaceScalar(port, v, tag); err != nil {
 			return err
 		}
 	}
