@@ -89,8 +89,18 @@ func jsonCompatible(v any) (any, error) {
 	}
 }
 
-// encodeYAML prints a JSON-compatible value as YAML with keys sorted.
+// encodeYAML prints a JSON-compatible value as YAML with keys sorted, as
+// yaml.v2 prints it: with yamlEmitter, or, for the rare document that holds
+// a value the emitter does not handle, with yaml.v2 itself.
 func encodeYAML(v map[string]any) ([]byte, error) {
+	if b, ok := emitYAML(v, 4096); ok {
+		return b, nil
+	}
+	return encodeYAMLv2(v)
+}
+
+// encodeYAMLv2 prints v with yaml.v2 (the reference the emitter matches).
+func encodeYAMLv2(v map[string]any) ([]byte, error) {
 	return yaml2.Marshal(sortedSlice(v))
 }
 
