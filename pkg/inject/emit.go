@@ -344,6 +344,57 @@ func plainOK(s string) bool {
 	return true
 }
 
+// flowText is a node in flow style, on one line.
+func flowText(n *yaml.Node) string {
+	var b strings.Builder
+	writeFlow(&b, n)
+	return b.String()
+}
+
+func writeFlow(b *strings.Builder, n *yaml.Node) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(flowScalarText(n.Content[i].Value, true))
+			b.WriteString(": ")
+			writeFlow(b, n.Content[i+1])
+		}
+		b.WriteByte('}')
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, it := range n.Content {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeFlow(b, it)
+		}
+		b.WriteByte(']')
+	default:
+		if n.Tag == "!!str" {
+			b.WriteString(flowScalarText(n.Value, false))
+		} else {
+			b.WriteString(n.Value)
+		}
+	}
+}
+
+// flowScalarText is scalarText for a flow collection, where a plain scalar
+// must not hold flow indicators.
+func flowScalarText(s string, key bool) string {
+	if plainOK(s) && !strings.ContainsAny(s, ",[]{}:#") {
+		return s
+	}
+	if !key && !strings.ContainsAny(s, "'\n\t\\") && printable(s) {
+		return "'" + s + "'"
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 // writeJSON writes a node tree as indented JSON in the tree's key order.
 func writeJSON(w io.Writer, n *yaml.Node, unit string) error {
 	var b bytes.Buffer

@@ -33,16 +33,25 @@ type patcher interface {
 
 // ---- text edits ----
 
+// lineEdit replaces the bytes [start, end) of the document with text.
 type lineEdit struct {
-	at, del int
-	text    string
-	seq     int
+	start, end int
+	text       string
+	seq        int
+	// line: the edit starts a line, which then needs a newline before it.
+	line bool
 }
 
 type textPatcher struct {
+	src   string
 	lines []string
+	off   []int // offset of each line, and of the end
 	st    style
 	edits []lineEdit
+	// flowDel holds the items to delete from each flow collection; they
+	// become edits together, since neighbours share separators.
+	flowDel   map[*yaml.Node]map[int]bool
+	flowOrder []*yaml.Node
 	// unsafe: the document has a flow collection over several lines,
 	// which line edits cannot work around.
 	unsafe bool
@@ -53,7 +62,10 @@ func newTextPatcher(src []byte, root *yaml.Node) *textPatcher {
 	if len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
-	t := &textPatcher{lines: lines}
+	t := &textPatcher{src: string(src), lines: lines, off: make([]int, len(lines)+1)}
+	for i, l := range lines {
+		t.off[i+1] = t.off[i] + len(l)
+	}
 	t.st = detectStyle(root, lines)
 	t.unsafe = hasOddBreaks(src) || hasMultiLineFlow(root, lines)
 	return t
@@ -260,39 +272,203 @@ func (t *textPatcher) itemEnd(seq *yaml.Node, idx int) (int, error) {
 	return t.scan(it.Line-1, d, false), nil
 }
 
+// add replaces del lines from line at with text.
 func (t *textPatcher) add(at, del int, text string) {
-	t.edits = append(t.edits, lineEdit{at: at, del: del, text: text, seq: len(t.edits)})
+	t.edits = append(t.edits, lineEdit{start: t.off[at], end: t.off[at+del], text: text, seq: len(t.edits), line: true})
+}
+
+// addBytes replaces the bytes [start, end) with text.
+func (t *textPatcher) addBytes(start, end int, text string) {
+	t.edits = append(t.edits, lineEdit{start: start, end: end, text: text, seq: len(t.edits)})
+}
+
+// pos is the offset of a node's first character (columns count
+// characters, not bytes).
+func (t *textPatcher) pos(n *yaml.Node) (int, error) {
+	i := n.Line - 1
+	if i < 0 || i >= len(t.lines) {
+		return 0, errFallback
+	}
+	l := t.lines[i]
+	c := 0
+	for k := range l {
+		if c == n.Column-1 {
+			return t.off[i] + k, nil
+		}
+		c++
+	}
+	return 0, errFallback
+}
+
+// flowSpans finds, in a flow collection on one line, the offsets of its
+// closing bracket and of where each item (each key: value of a mapping)
+// starts and ends.
+func (t *textPatcher) flowSpans(n *yaml.Node) (closing int, starts, ends []int, err error) {
+	open, err := t.pos(n)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	lineEnd := strings.IndexByte(t.src[open:], '\n')
+	if lineEnd < 0 {
+		lineEnd = len(t.src)
+	} else {
+		lineEnd += open
+	}
+	closing = -1
+	depth := 0
+	var quote byte
+scan:
+	for i := open; i < lineEnd; i++ {
+		ch := t.src[i]
+		switch {
+		case quote != 0:
+			if ch == '\\' && quote == '"' {
+				i++
+			} else if ch == quote {
+				if quote == '\'' && i+1 < lineEnd && t.src[i+1] == '\'' {
+					i++
+				} else {
+					quote = 0
+				}
+			}
+		case ch == '"' || ch == '\'':
+			quote = ch
+		case ch == '[' || ch == '{':
+			depth++
+		case ch == ']' || ch == '}':
+			depth--
+			if depth == 0 {
+				closing = i
+				break scan
+			}
+		}
+	}
+	if closing < 0 || (t.src[open] != '{' && t.src[open] != '[') {
+		return 0, nil, nil, errFallback
+	}
+	step := 1
+	if n.Kind == yaml.MappingNode {
+		step = 2
+	}
+	for i := 0; i < len(n.Content); i += step {
+		p, err := t.pos(n.Content[i])
+		if err != nil || p <= open || p >= closing {
+			return 0, nil, nil, errFallback
+		}
+		starts = append(starts, p)
+	}
+	// An item ends at the last non-blank before the comma that separates it
+	// from the next one (or before the closing bracket and a trailing comma).
+	back := func(p int, comma bool) (int, bool) {
+		for p > open && (t.src[p-1] == ' ' || t.src[p-1] == '\t') {
+			p--
+		}
+		if comma {
+			if p <= open || t.src[p-1] != ',' {
+				return p, false
+			}
+			p--
+			for p > open && (t.src[p-1] == ' ' || t.src[p-1] == '\t') {
+				p--
+			}
+		}
+		return p, true
+	}
+	for k := range starts {
+		var e int
+		if k+1 < len(starts) {
+			var ok bool
+			if e, ok = back(starts[k+1], true); !ok {
+				return 0, nil, nil, errFallback
+			}
+		} else {
+			e, _ = back(closing, false)
+			if e > open && t.src[e-1] == ',' {
+				e, _ = back(closing, true)
+			}
+		}
+		if e <= starts[k] {
+			return 0, nil, nil, errFallback
+		}
+		ends = append(ends, e)
+	}
+	return closing, starts, ends, nil
+}
+
+// flowInsert puts items (flow text) into flow collection n before item at.
+func (t *textPatcher) flowInsert(n *yaml.Node, at int, items []string) error {
+	closing, starts, ends, err := t.flowSpans(n)
+	if err != nil {
+		return err
+	}
+	text := strings.Join(items, ", ")
+	switch {
+	case len(starts) == 0:
+		t.addBytes(closing, closing, text)
+	case at < len(starts):
+		t.addBytes(starts[at], starts[at], text+", ")
+	default:
+		t.addBytes(ends[len(ends)-1], ends[len(ends)-1], ", "+text)
+	}
+	return nil
+}
+
+// flowDelete marks item i of flow collection n for deletion.
+func (t *textPatcher) flowDelete(n *yaml.Node, i int) {
+	if t.flowDel == nil {
+		t.flowDel = map[*yaml.Node]map[int]bool{}
+	}
+	if t.flowDel[n] == nil {
+		t.flowDel[n] = map[int]bool{}
+		t.flowOrder = append(t.flowOrder, n)
+	}
+	t.flowDel[n][i] = true
+}
+
+// flowDeletions turns the marked items into edits: each run of deleted
+// items goes with the separator before it, or after it for a run at the
+// start, so that deleting what flowInsert added gives back the text.
+func (t *textPatcher) flowDeletions() error {
+	for _, n := range t.flowOrder {
+		_, starts, ends, err := t.flowSpans(n)
+		if err != nil {
+			return err
+		}
+		del := t.flowDel[n]
+		for a := 0; a < len(starts); a++ {
+			if !del[a] {
+				continue
+			}
+			b := a
+			for b+1 < len(starts) && del[b+1] {
+				b++
+			}
+			switch {
+			case a > 0:
+				t.addBytes(ends[a-1], ends[b], "")
+			case b+1 < len(starts):
+				t.addBytes(starts[0], starts[b+1], "")
+			default:
+				t.addBytes(starts[0], ends[b], "")
+			}
+			a = b
+		}
+	}
+	return nil
 }
 
 func isFlow(n *yaml.Node) bool { return n.Style&yaml.FlowStyle != 0 }
 
-// emptyFlow rewrites "key: {}" (or "[]") into "key:" followed by text.
-func (t *textPatcher) emptyFlow(n *yaml.Node, open string, text string) error {
-	i := n.Line - 1
-	l := t.lines[i]
-	c := n.Column - 1
-	if c+2 > len(l) || l[c:c+2] != open {
-		return errFallback
-	}
-	rest := strings.TrimRight(l[c+2:], "\r\n")
-	if strings.TrimSpace(rest) != "" && !strings.HasPrefix(strings.TrimSpace(rest), "#") {
-		return errFallback
-	}
-	head := strings.TrimRight(l[:c], " ")
-	t.add(i, 1, head+rest+"\n"+text)
-	return nil
-}
-
 func (t *textPatcher) insertKeys(m *yaml.Node, keyIndent int, pairs []*yaml.Node) error {
 	var b bytes.Buffer
-	if len(m.Content) == 0 {
-		if !isFlow(m) || keyIndent < 0 {
-			return errFallback
-		}
-		t.st.writeEntries(&b, pairs, keyIndent+t.st.unit)
-		return t.emptyFlow(m, "{}", b.String())
-	}
 	if isFlow(m) {
+		var items []string
+		for i := 0; i+1 < len(pairs); i += 2 {
+			items = append(items, flowText(pairs[i])+": "+flowText(pairs[i+1]))
+		}
+		return t.flowInsert(m, len(m.Content)/2, items)
+	}
+	if len(m.Content) == 0 {
 		return errFallback
 	}
 	t.st.writeEntries(&b, pairs, m.Content[0].Column-1)
@@ -302,14 +478,14 @@ func (t *textPatcher) insertKeys(m *yaml.Node, keyIndent int, pairs []*yaml.Node
 
 func (t *textPatcher) insertItems(seq *yaml.Node, at int, items []*yaml.Node, keyIndent int) error {
 	var b bytes.Buffer
-	if len(seq.Content) == 0 {
-		if !isFlow(seq) || keyIndent < 0 {
-			return errFallback
-		}
-		t.st.writeItems(&b, items, keyIndent+t.st.seqIndent)
-		return t.emptyFlow(seq, "[]", b.String())
-	}
 	if isFlow(seq) {
+		var texts []string
+		for _, it := range items {
+			texts = append(texts, flowText(it))
+		}
+		return t.flowInsert(seq, at, texts)
+	}
+	if len(seq.Content) == 0 {
 		return errFallback
 	}
 	d := dashCol(t.lines, seq.Content[0])
@@ -339,10 +515,21 @@ func (t *textPatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error
 	if n.Kind != yaml.ScalarNode || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return errFallback
 	}
-	i, c := n.Line-1, n.Column-1
+	start, err := t.pos(n)
+	if err != nil {
+		return err
+	}
+	i := n.Line - 1
+	c := start - t.off[i]
 	l := strings.TrimRight(t.lines[i], "\r\n")
 	if c > len(l) {
 		return errFallback
+	}
+	// In a flow collection the value may be followed by more on its line,
+	// and a note cannot be written.
+	flow := isFlowContext(l[:c])
+	if flow && (add != "" || drop != "") {
+		add, drop = "", ""
 	}
 	end := -1
 	switch {
@@ -368,6 +555,15 @@ func (t *textPatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error
 				break
 			}
 		}
+	case flow:
+		// A plain scalar in a flow collection ends at a flow indicator.
+		if strings.Contains(n.Value, "\n") || !strings.HasPrefix(l[c:], n.Value) {
+			return errFallback
+		}
+		end = c + len(n.Value)
+		if end < len(l) && !strings.ContainsRune(" \t,]}", rune(l[end])) {
+			return errFallback
+		}
 	default:
 		end = len(l)
 		if k := strings.Index(l[c:], " #"); k >= 0 {
@@ -380,7 +576,7 @@ func (t *textPatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error
 			return errFallback
 		}
 	}
-	if end < 0 || isFlowContext(l[:c]) {
+	if end < 0 {
 		return errFallback
 	}
 	var text string
@@ -392,6 +588,8 @@ func (t *textPatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error
 		text = "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	case tag != "!!str":
 		text = v
+	case flow:
+		text = flowScalarText(v, false)
 	default:
 		text = scalarText(v, false)
 	}
@@ -405,8 +603,7 @@ func (t *textPatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error
 	if add != "" {
 		text += " " + add
 	}
-	nl := t.lines[i][len(l):]
-	t.add(i, 1, l[:c]+text+rest+nl)
+	t.addBytes(start, t.off[i]+len(l)-len(rest), text)
 	return nil
 }
 
@@ -417,7 +614,16 @@ func isFlowContext(prefix string) bool {
 
 func (t *textPatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error {
 	if isFlow(m) {
-		return errFallback
+		_, starts, ends, err := t.flowSpans(m)
+		if err != nil {
+			return err
+		}
+		var items []string
+		for i := 0; i+1 < len(pairs); i += 2 {
+			items = append(items, flowText(pairs[i])+": "+flowText(pairs[i+1]))
+		}
+		t.addBytes(starts[idx/2], ends[idx/2], strings.Join(items, ", "))
+		return nil
 	}
 	k := m.Content[idx]
 	var b bytes.Buffer
@@ -429,7 +635,8 @@ func (t *textPatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) er
 
 func (t *textPatcher) deleteEntry(m *yaml.Node, idx int) error {
 	if isFlow(m) {
-		return errFallback
+		t.flowDelete(m, idx/2)
+		return nil
 	}
 	start := m.Content[idx].Line - 1
 	t.add(start, t.entryEnd(m, idx)-start, "")
@@ -438,7 +645,8 @@ func (t *textPatcher) deleteEntry(m *yaml.Node, idx int) error {
 
 func (t *textPatcher) deleteItem(seq *yaml.Node, idx int) error {
 	if isFlow(seq) {
-		return errFallback
+		t.flowDelete(seq, idx)
+		return nil
 	}
 	end, err := t.itemEnd(seq, idx)
 	if err != nil {
@@ -467,35 +675,34 @@ func (t *textPatcher) fillNull(m *yaml.Node, idx int, v *yaml.Node, keyIndent in
 	return nil
 }
 
-// result applies the edits to the original lines.
+// result applies the edits to the original text.
 func (t *textPatcher) result() ([]byte, error) {
 	if t.unsafe {
 		return nil, errFallback
 	}
+	if err := t.flowDeletions(); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(t.edits, func(i, j int) bool {
-		if t.edits[i].at != t.edits[j].at {
-			return t.edits[i].at < t.edits[j].at
+		if t.edits[i].start != t.edits[j].start {
+			return t.edits[i].start < t.edits[j].start
 		}
 		return t.edits[i].seq < t.edits[j].seq
 	})
 	var b bytes.Buffer
 	pos := 0
 	for _, e := range t.edits {
-		if e.at < pos {
+		if e.start < pos {
 			return nil, errFallback
 		}
-		for ; pos < e.at; pos++ {
-			b.WriteString(t.lines[pos])
-		}
-		if b.Len() > 0 && b.Bytes()[b.Len()-1] != '\n' && e.text != "" {
+		b.WriteString(t.src[pos:e.start])
+		if e.line && b.Len() > 0 && b.Bytes()[b.Len()-1] != '\n' && e.text != "" {
 			b.WriteByte('\n')
 		}
 		b.WriteString(e.text)
-		pos += e.del
+		pos = e.end
 	}
-	for ; pos < len(t.lines); pos++ {
-		b.WriteString(t.lines[pos])
-	}
+	b.WriteString(t.src[pos:])
 	return b.Bytes(), nil
 }
 

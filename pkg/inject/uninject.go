@@ -104,9 +104,19 @@ func (d *deleter) run(p patcher) error {
 
 func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	del := &deleter{entries: map[*yaml.Node][]int{}, items: map[*yaml.Node][]int{}}
-	// In YAML, what injection adds whole is in block style: an emptied flow
-	// collection is the user's. JSON has only flow collections.
-	userFlow := func(n *yaml.Node) bool { return !isJSON && isFlow(n) }
+	// userFlow reports whether the collection under key of parent is the
+	// user's, to be left empty rather than deleted. In YAML, what injection
+	// adds whole to a block mapping is in block style, so a flow
+	// collection there is the user's. In a flow mapping, injection adds
+	// keys at its end: a collection among the last keys, in the order
+	// injection adds them (insertable), may have been added, and is taken
+	// for added. JSON has only flow collections, and only the position.
+	userFlow := func(parent *yaml.Node, key string, n *yaml.Node, insertable []string) bool {
+		if isJSON || !isFlow(n) {
+			return false
+		}
+		return !isFlow(parent) || !inTrailingRun(parent, key, insertable)
+	}
 	_, meta := mapGet(pod, "metadata")
 	_, anns := mapGet(meta, "annotations")
 	_, labels := mapGet(meta, "labels")
@@ -163,7 +173,7 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 		if len(rm) == 0 {
 			continue
 		}
-		if len(rm) == len(list.Content) && !userFlow(list) {
+		if len(rm) == len(list.Content) && !userFlow(spec, key, list, specInsertable) {
 			del.entry(spec, ki)
 			continue
 		}
@@ -211,8 +221,8 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	if err != nil {
 		return err
 	}
-	goneA := removeEntries(del, meta, "annotations", anns, rmA, userFlow(anns))
-	goneL := removeEntries(del, meta, "labels", labels, injectedLabels(labels), userFlow(labels))
+	goneA := removeEntries(del, meta, "annotations", anns, rmA, userFlow(meta, "annotations", anns, metaInsertable))
+	goneL := removeEntries(del, meta, "labels", labels, injectedLabels(labels), userFlow(meta, "labels", labels, metaInsertable))
 	// Metadata that held only what injection added was added by it.
 	if left := len(meta.Content) / 2; left > 0 && (goneA && goneL && left == 2 || goneA && labels == nil && left == 1) {
 		delete(del.entries, meta)
@@ -284,6 +294,34 @@ func injectedAnnotations(p patcher, anns *yaml.Node, drop map[string]bool, prom 
 }
 
 var promShort = map[string]string{promScrape: "scrape", promPort: "port", promPath: "path"}
+
+// The keys injection may add whole to a pod's metadata and spec, in the
+// order it adds them.
+var (
+	metaInsertable = []string{"labels", "annotations"}
+	specInsertable = []string{"volumes", "initContainers", "imagePullSecrets"}
+)
+
+// inTrailingRun reports whether key is in the run of keys at the end of
+// mapping m that are in keys, in that order.
+func inTrailingRun(m *yaml.Node, key string, keys []string) bool {
+	rank := map[string]int{}
+	for i, k := range keys {
+		rank[k] = i + 1
+	}
+	next := len(keys) + 1
+	for i := len(m.Content) - 2; i >= 0; i -= 2 {
+		r := rank[m.Content[i].Value]
+		if r == 0 || r >= next {
+			return false
+		}
+		if m.Content[i].Value == key {
+			return true
+		}
+		next = r
+	}
+	return false
+}
 
 // injectedLabels returns the key indexes of the labels injection added.
 // Injection appends the missing ones of addedLabels at the end of the map in
