@@ -173,6 +173,7 @@ type parsedConfig struct {
 	revision  string
 	rewrite   bool
 	chunks    *chunkCache
+	values    *valueCache
 }
 
 func prepare(c Config) (*parsedConfig, error) {
@@ -185,7 +186,7 @@ func prepare(c Config) (*parsedConfig, error) {
 	if c.Values == nil {
 		c.Values = map[string]any{}
 	}
-	p := &parsedConfig{Config: c, rewrite: true, chunks: newChunkCache()}
+	p := &parsedConfig{Config: c, rewrite: true, chunks: newChunkCache(), values: newValueCache()}
 	if len(c.Injector.DefaultTemplates) == 0 {
 		c.Injector.DefaultTemplates = []string{"sidecar"}
 	}

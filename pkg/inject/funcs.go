@@ -28,6 +28,7 @@ func funcMapFor(shared *meshconfig.ProxyConfig) template.FuncMap {
 	m := sprig.TxtFuncMap()
 	var once sync.Once
 	var sharedJSON string
+	memo := &yamlMemo{}
 	protoJSON := func(msg proto.Message) string {
 		if pc, ok := msg.(*meshconfig.ProxyConfig); ok && shared != nil && pc == shared {
 			once.Do(func() { sharedJSON = protoToJSON(shared) })
@@ -49,7 +50,7 @@ func funcMapFor(shared *meshconfig.ProxyConfig) template.FuncMap {
 		"fromJSON":               fromJSON,
 		"structToJSON":           structToJSON,
 		"protoToJSON":            protoJSON,
-		"toYaml":                 toYAML,
+		"toYaml":                 memo.toYAML,
 		"indent":                 indentTail,
 		"directory":              func(p string) string { d, _ := path.Split(p); return d },
 		"contains":               func(needle, haystack string) bool { return strings.Contains(haystack, needle) },

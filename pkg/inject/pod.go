@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"text/template"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -188,26 +189,13 @@ func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod
 		if err != nil {
 			return nil, nil, err
 		}
-		var buf bytes.Buffer
-		if err := t.Execute(&buf, data); err != nil {
-			return nil, nil, fmt.Errorf("running injection template %q: %w", t.Name(), err)
-		}
-		patch, err := c.chunks.yamlToJSON(buf.Bytes())
-		if err != nil {
-			return nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
-		}
-		injected = &injectedNames{}
-		if err := json.Unmarshal(patch, injected); err != nil {
-			return nil, nil, fmt.Errorf("injection template %q produced an invalid pod: %w", t.Name(), err)
-		}
-		orig, err := json.Marshal(cur)
+		buf := getBuf()
+		merged, names, err := c.render(t, data, cur, buf)
+		putBuf(buf)
 		if err != nil {
 			return nil, nil, err
 		}
-		merged, err := strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
-		if err != nil {
-			return nil, nil, fmt.Errorf("merging injection template %q: %w", t.Name(), err)
-		}
+		injected = names
 		next := &corev1.Pod{}
 		if err := json.Unmarshal(merged, next); err != nil {
 			return nil, nil, err
@@ -215,6 +203,58 @@ func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod
 		cur = next
 	}
 	return cur, injected, nil
+}
+
+// render runs one template into buf and merges its output over cur: the
+// merged pod's JSON and the names the template adds.
+func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *corev1.Pod, buf *bytes.Buffer) ([]byte, *injectedNames, error) {
+	if err := t.Execute(buf, data); err != nil {
+		return nil, nil, fmt.Errorf("running injection template %q: %w", t.Name(), err)
+	}
+	// The rendered YAML is decoded once, for the names and for the merge:
+	// straight to a map where it is plain block structure, else through
+	// JSON text.
+	var patch []byte
+	pm, direct := c.values.yamlToMap(buf.Bytes())
+	var perr error
+	if !direct {
+		var err error
+		if patch, err = c.chunks.yamlToJSON(buf.Bytes()); err != nil {
+			return nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
+		}
+		pm, perr = decodeJSONMap(patch)
+	}
+	var injected *injectedNames
+	ok := false
+	if perr == nil {
+		injected, ok = namesFromMap(pm)
+	}
+	if !ok {
+		if patch == nil {
+			var err error
+			if patch, err = c.chunks.yamlToJSON(buf.Bytes()); err != nil {
+				return nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
+			}
+		}
+		injected = &injectedNames{}
+		if err := json.Unmarshal(patch, injected); err != nil {
+			return nil, nil, fmt.Errorf("injection template %q produced an invalid pod: %w", t.Name(), err)
+		}
+	}
+	orig, err := json.Marshal(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	var merged []byte
+	if perr == nil {
+		merged, err = mergeOverPod(orig, pm)
+	} else {
+		merged, err = strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("merging injection template %q: %w", t.Name(), err)
+	}
+	return merged, injected, nil
 }
 
 // injectPod returns the injected pod: the templates merged over it, then the

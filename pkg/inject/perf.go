@@ -1,0 +1,188 @@
+package inject
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/util/mergepatch"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"sigs.k8s.io/yaml"
+)
+
+// podSchema is what strategicpatch.StrategicMergePatch(…, corev1.Pod{})
+// builds on every call.
+var podSchema, podSchemaErr = strategicpatch.NewPatchMetaFromStruct(corev1.Pod{})
+
+// decodeJSONMap is the library's own first step of a strategic merge patch:
+// a JSON object read with numbers as int64 where they are integers.
+func decodeJSONMap(j []byte) (map[string]any, error) {
+	if j == nil {
+		j = []byte("{}")
+	}
+	m := map[string]any{}
+	if err := utiljson.Unmarshal(j, &m); err != nil {
+		return nil, mergepatch.ErrBadJSONDoc
+	}
+	return m, nil
+}
+
+// mergeOverPod is strategicpatch.StrategicMergePatch(orig, patch,
+// corev1.Pod{}) with the patch already decoded by decodeJSONMap: the steps
+// of the library, each once. patch is consumed.
+func mergeOverPod(orig []byte, patch map[string]any) ([]byte, error) {
+	if podSchemaErr != nil {
+		return nil, podSchemaErr
+	}
+	origMap, err := decodeJSONMap(orig)
+	if err != nil {
+		return nil, err
+	}
+	res, err := strategicpatch.StrategicMergeMapPatchUsingLookupPatchMeta(origMap, patch, podSchema)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+// namesFromMap reads the names a decoded template adds, as
+// json.Unmarshal(patch, &injectedNames{}) would; ok is false for anything
+// where encoding/json's rules (case-insensitive keys, type errors, null
+// items) could make a difference, and the caller decodes the text instead.
+func namesFromMap(m map[string]any) (n *injectedNames, ok bool) {
+	n = &injectedNames{}
+	spec, ok := field(m, "spec")
+	if !ok {
+		return nil, false
+	}
+	if spec == nil {
+		return n, true
+	}
+	sm, isMap := spec.(map[string]any)
+	if !isMap {
+		return nil, false
+	}
+	for _, f := range []struct {
+		key string
+		dst *[]named
+	}{
+		{"initContainers", &n.Spec.InitContainers},
+		{"containers", &n.Spec.Containers},
+		{"volumes", &n.Spec.Volumes},
+		{"imagePullSecrets", &n.Spec.ImagePullSecrets},
+	} {
+		v, ok := field(sm, f.key)
+		if !ok {
+			return nil, false
+		}
+		if v == nil {
+			continue
+		}
+		items, isList := v.([]any)
+		if !isList {
+			return nil, false
+		}
+		out := make([]named, 0, len(items))
+		for _, it := range items {
+			im, isMap := it.(map[string]any)
+			if !isMap {
+				return nil, false
+			}
+			name, ok := field(im, "name")
+			if !ok {
+				return nil, false
+			}
+			s, isStr := name.(string)
+			if name != nil && !isStr {
+				return nil, false
+			}
+			if name == nil && hasKey(im, "name") {
+				return nil, false
+			}
+			out = append(out, named{Name: s})
+		}
+		*f.dst = out
+	}
+	return n, true
+}
+
+// field returns m[key]; ok is false when another key of m matches key
+// case-insensitively (encoding/json would consider it too).
+func field(m map[string]any, key string) (any, bool) {
+	for k := range m {
+		if k != key && strings.EqualFold(k, key) {
+			return nil, false
+		}
+	}
+	return m[key], true
+}
+
+func hasKey(m map[string]any, key string) bool {
+	_, ok := m[key]
+	return ok
+}
+
+// yamlMemo remembers toYaml's results by the JSON of the value: the
+// templates print the same configuration values for every pod. It is
+// bounded and starts over when full.
+type yamlMemo struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const (
+	maxMemoEntries = 256
+	maxMemoKey     = 16 << 10
+)
+
+// toYAML is sigs.k8s.io/yaml's Marshal (JSON, then YAML from the JSON),
+// the second step remembered.
+func (c *yamlMemo) toYAML(v any) string {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	if len(j) > maxMemoKey {
+		return jsonToYAMLString(j)
+	}
+	c.mu.Lock()
+	s, ok := c.m[string(j)]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = jsonToYAMLString(j)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxMemoEntries {
+		c.m = map[string]string{}
+	}
+	c.m[string(j)] = s
+	c.mu.Unlock()
+	return s
+}
+
+func jsonToYAMLString(j []byte) string {
+	b, err := yaml.JSONToYAML(j)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// bufPool holds the buffers templates render into.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer {
+	b := bufPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		bufPool.Put(b)
+	}
+}

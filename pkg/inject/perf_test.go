@@ -1,0 +1,272 @@
+package inject
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"sigs.k8s.io/yaml"
+)
+
+// renderedTemplates renders the first template for every injectable pod of
+// every golden case.
+func renderedTemplates(t *testing.T) (srcs [][]byte, cur []*corev1.Pod) {
+	t.Helper()
+	for _, c := range goldenCases {
+		in := injectorFor(t, c.sets, c.revision)
+		for _, p := range pods(t, readInput(t, c.input)) {
+			if p.pod == nil || skipReason(p.w, p.pod, in.cfg.revision) != "" {
+				continue
+			}
+			data, err := in.cfg.templateData(p.w, p.pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := in.cfg.templates[0].Execute(&buf, data); err != nil {
+				t.Fatal(err)
+			}
+			srcs = append(srcs, buf.Bytes())
+			cur = append(cur, p.pod)
+		}
+	}
+	if len(srcs) < 20 {
+		t.Fatalf("only %d rendered templates", len(srcs))
+	}
+	return srcs, cur
+}
+
+// textMap is the reference: YAML to JSON text by the library, then the
+// strategic merge's own decoding.
+func textMap(t *testing.T, src []byte) map[string]any {
+	t.Helper()
+	j, err := yaml.YAMLToJSON(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := decodeJSONMap(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// scribble changes every map and list of v, as a strategic merge may.
+func scribble(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			scribble(e)
+			t[k] = "changed"
+		}
+		t["added"] = 1
+	case []any:
+		for i, e := range t {
+			scribble(e)
+			t[i] = nil
+		}
+	}
+}
+
+// TestValueCacheMatchesText: for the rendered template of every golden
+// workload, the piecewise map is the map of the library's JSON, also when
+// it comes from the cache and after earlier results were changed.
+func TestValueCacheMatchesText(t *testing.T) {
+	t.Parallel()
+	srcs, _ := renderedTemplates(t)
+	vc := newValueCache()
+	for round := 0; round < 3; round++ {
+		for i, src := range srcs {
+			got, ok := vc.yamlToMap(src)
+			if !ok {
+				t.Fatalf("template %d: piecewise decoding gave up", i)
+			}
+			if want := textMap(t, src); !reflect.DeepEqual(got, want) {
+				t.Fatalf("template %d, round %d: maps differ\n%#v\n%#v", i, round, got, want)
+			}
+			scribble(got)
+		}
+	}
+	if len(vc.m) == 0 {
+		t.Fatal("no pieces cached")
+	}
+}
+
+func TestValueCacheTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		src string
+		ok  bool
+	}{
+		{"a: 1\nb:\n  c: [1, 2]\n  d:\n  - x\n  - y: 1\n    z: 'q: r'\n", true},
+		{"list:\n- name: a\n  value: \"x\"\n-   name: b\n- plain\n-\n  nested: true\n", true},
+		{"a:\n  # comment\n  b: 1\n\n  c: ~\nd:\n", true},
+		{"n: 1.0\nm: 1e3\nk: 12345678901234\nf: 1.5\nt: true\ns: '1'\n", true},
+		{"a: 1\na: 2\n", true},
+		{"a:\n  x: 1\na:\n  y: 2\n", true},
+		{"a: |\n  text\n", false},   // block scalar: the text path
+		{"a: &x 1\nb: *x\n", false}, // anchors: the text path
+		{"- a\n- b: c\n", false},    // not a mapping
+		{"", false},                 // null
+		{"'quoted key':\n  x: 1\n", true},
+	}
+	for _, tc := range tests {
+		vc := newValueCache()
+		for round := 0; round < 2; round++ {
+			got, ok := vc.yamlToMap([]byte(tc.src))
+			if ok != tc.ok {
+				t.Fatalf("%q: ok %v, want %v", tc.src, ok, tc.ok)
+			}
+			if ok {
+				if want := textMap(t, []byte(tc.src)); !reflect.DeepEqual(got, want) {
+					t.Errorf("%q: got %#v, want %#v", tc.src, got, want)
+				}
+				scribble(got)
+			}
+		}
+	}
+}
+
+// FuzzValueCache: whenever piecewise decoding succeeds, it agrees with the
+// library's JSON read as the strategic merge reads it.
+func FuzzValueCache(f *testing.F) {
+	f.Add([]byte("a: 1\nb:\n  c: [1, 2]\n  d:\n  - x\n  - y: 1\n"))
+	f.Add([]byte("list:\n- name: a\n  value: \"x\"\n- plain\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		vc := newValueCache()
+		for round := 0; round < 3; round++ {
+			got, ok := vc.yamlToMap(src)
+			if !ok {
+				return
+			}
+			want, err := yaml.YAMLToJSON(src)
+			if err != nil {
+				t.Fatalf("library rejects %q that piecewise decoding read as %#v", src, got)
+			}
+			if again, _ := yaml.YAMLToJSON(src); !bytes.Equal(again, want) {
+				return // duplicate keys: the library's answer changes run to run
+			}
+			wm, err := decodeJSONMap(want)
+			if err != nil {
+				return
+			}
+			if !reflect.DeepEqual(got, wm) {
+				t.Fatalf("%q: got %#v, want %#v", src, got, wm)
+			}
+			scribble(got)
+		}
+	})
+}
+
+// TestMergeOverPodMatchesLibrary: the merge from a decoded patch is the
+// library's StrategicMergePatch, byte for byte, and the names read from the
+// map are those encoding/json reads.
+func TestMergeOverPodMatchesLibrary(t *testing.T) {
+	t.Parallel()
+	srcs, cur := renderedTemplates(t)
+	for i, src := range srcs {
+		patch, err := yaml.YAMLToJSON(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig, err := json.Marshal(cur[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pm, err := decodeJSONMap(patch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, ok := namesFromMap(pm)
+		if !ok {
+			t.Fatalf("template %d: names not read from the map", i)
+		}
+		var wantNames injectedNames
+		if err := json.Unmarshal(patch, &wantNames); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*names, wantNames) || len(names.Spec.Containers)+len(names.Spec.InitContainers) == 0 {
+			t.Fatalf("template %d: names %+v, want %+v", i, *names, wantNames)
+		}
+		got, err := mergeOverPod(orig, pm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("template %d: merge differs\n%s\n%s", i, got, want)
+		}
+	}
+}
+
+func TestNamesFromMapTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		patch string
+		ok    bool
+	}{
+		{`{"spec":{"containers":[{"name":"a"},{"name":"b"}],"volumes":[{"name":"v"}]}}`, true},
+		{`{"spec":{"containers":[{"image":"x"}]}}`, true},
+		{`{"spec":{"containers":[],"initContainers":null}}`, true},
+		{`{"spec":null}`, true},
+		{`{}`, true},
+		{`{"Spec":{"containers":[{"name":"a"}]}}`, false},
+		{`{"spec":{"Containers":[{"name":"a"}]}}`, false},
+		{`{"spec":{"containers":[{"Name":"a"}]}}`, false},
+		{`{"spec":{"containers":[{"name":null}]}}`, false},
+		{`{"spec":{"containers":[{"name":1}]}}`, false},
+		{`{"spec":{"containers":[null]}}`, false},
+		{`{"spec":{"containers":{"name":"a"}}}`, false},
+		{`{"spec":[]}`, false},
+	}
+	for _, tc := range tests {
+		m, err := decodeJSONMap([]byte(tc.patch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := namesFromMap(m)
+		if ok != tc.ok {
+			t.Fatalf("%s: ok %v, want %v", tc.patch, ok, tc.ok)
+		}
+		if !ok {
+			continue
+		}
+		var want injectedNames
+		if err := json.Unmarshal([]byte(tc.patch), &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("%s: got %+v, want %+v", tc.patch, *got, want)
+		}
+	}
+}
+
+func TestToYAMLMemo(t *testing.T) {
+	t.Parallel()
+	values := []any{
+		map[string]any{"requests": map[string]any{"cpu": "100m", "memory": "128Mi"}},
+		map[string]any{"limits": map[string]any{"cpu": 2, "memory": "1Gi"}, "x": nil},
+		[]any{"a", 1, true, 1.5},
+		"plain",
+		nil,
+		map[string]any{"bad": func() {}}, // JSON fails: ""
+	}
+	memo := &yamlMemo{}
+	for round := 0; round < 2; round++ {
+		for _, v := range values {
+			want := toYAML(v)
+			if got := memo.toYAML(v); got != want {
+				t.Errorf("%#v: got %q, want %q", v, got, want)
+			}
+		}
+	}
+	if got := memo.toYAML(values[0]); got != "requests:\n  cpu: 100m\n  memory: 128Mi\n" {
+		t.Errorf("got %q", got)
+	}
+}

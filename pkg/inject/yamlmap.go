@@ -1,0 +1,247 @@
+package inject
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync"
+
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/yaml"
+)
+
+// valueCache is chunkCache's twin for decoded values: a rendered template
+// becomes the map that decodeJSONMap(yamlToJSON(…)) would give, without the
+// JSON text in between. Pieces are decoded once and copied out, since a
+// strategic merge changes the maps it is given.
+type valueCache struct {
+	mu    sync.Mutex
+	m     map[string]pieceVal
+	bytes int
+	// seen holds hashes of pieces met once: a piece is kept on its second
+	// sighting, so that pieces unique to one pod (its name, its ports)
+	// neither cost a copy nor push the common ones out.
+	seen map[uint64]struct{}
+}
+
+var pieceSeed = maphash.MakeSeed()
+
+const maxSeen = 1 << 16
+
+// pieceVal is a decoded piece: a mapping entry (key, val) or a list item
+// (val).
+type pieceVal struct {
+	key string
+	val any
+}
+
+func newValueCache() *valueCache {
+	return &valueCache{m: map[string]pieceVal{}, seen: map[uint64]struct{}{}}
+}
+
+// again reports whether k was met before, and notes it.
+func (c *valueCache) again(k string) bool {
+	if len(k) > maxPiece {
+		return false
+	}
+	h := maphash.String(pieceSeed, k)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.seen[h]; ok {
+		return true
+	}
+	if len(c.seen) >= maxSeen {
+		c.seen = map[uint64]struct{}{}
+	}
+	c.seen[h] = struct{}{}
+	return false
+}
+
+func (c *valueCache) get(k string) (pieceVal, bool) {
+	if len(k) > maxPiece {
+		return pieceVal{}, false
+	}
+	c.mu.Lock()
+	v, ok := c.m[k]
+	c.mu.Unlock()
+	return v, ok
+}
+
+func (c *valueCache) put(k string, v pieceVal) {
+	if len(k) > maxPiece {
+		return
+	}
+	c.mu.Lock()
+	// Decoded values take a few times their text.
+	if c.bytes+4*len(k) > maxCacheBytes {
+		c.m, c.bytes = map[string]pieceVal{}, 0
+	}
+	c.m[k] = v
+	c.bytes += 4 * len(k)
+	c.mu.Unlock()
+}
+
+// yamlToMap is decodeJSONMap(yamlToJSON(src)); ok is false when src is
+// not a plain block mapping, or the result is not a JSON object: the
+// caller then takes the text path.
+func (c *valueCache) yamlToMap(src []byte) (map[string]any, bool) {
+	if c == nil || !chunkable(src) {
+		return nil, false
+	}
+	lines := strings.Split(string(src), "\n")
+	v, kind, ok := c.block(lines)
+	if !ok || kind != '{' {
+		return nil, false
+	}
+	return v.(map[string]any), true
+}
+
+// block decodes lines holding one block node; kind is '{' for a mapping,
+// '[' for a list and 'n' for no content (null). The value is the caller's
+// own.
+func (c *valueCache) block(lines []string) (any, byte, bool) {
+	first := -1
+	for i, l := range lines {
+		if _, ok := isContent(l); ok {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return nil, 'n', true
+	}
+	ind := indentOf(lines[first])
+	t, _ := isContent(lines[first])
+	seq := t == "-" || strings.HasPrefix(t, "- ")
+	var pieces [][]string
+	for _, l := range lines[first:] {
+		t, ok := isContent(l)
+		if ok {
+			li := indentOf(l)
+			dash := t == "-" || strings.HasPrefix(t, "- ")
+			switch {
+			case li < ind:
+				return nil, 0, false
+			case li == ind && seq && !dash:
+				return nil, 0, false
+			case li == ind && (seq || !dash):
+				pieces = append(pieces, nil)
+			}
+		}
+		if len(pieces) == 0 {
+			continue
+		}
+		pieces[len(pieces)-1] = append(pieces[len(pieces)-1], l)
+	}
+	if seq {
+		out := make([]any, 0, len(pieces))
+		for _, p := range pieces {
+			v, ok := c.piece(p, true)
+			if !ok {
+				return nil, 0, false
+			}
+			out = append(out, v.val)
+		}
+		return out, '[', true
+	}
+	out := make(map[string]any, len(pieces))
+	for _, p := range pieces {
+		v, ok := c.piece(p, false)
+		if !ok {
+			return nil, 0, false
+		}
+		// As in a JSON object read into a map: the last of equal keys wins.
+		out[v.key] = v.val
+	}
+	return out, '{', true
+}
+
+// piece decodes one mapping entry or list item; the value is the caller's
+// own.
+func (c *valueCache) piece(lines []string, item bool) (pieceVal, bool) {
+	key := strings.Join(lines, "\n")
+	if v, ok := c.get(key); ok {
+		return pieceVal{v.key, deepCopyJSON(v.val)}, true
+	}
+	var out pieceVal
+	first := lines[0]
+	t := strings.TrimSpace(first)
+	switch {
+	case !item && len(lines) > 1 && len(first) < 512 && plainKey(first):
+		child, kind, ok := c.block(lines[1:])
+		if !ok || kind == 'n' {
+			return c.leaf(key, item)
+		}
+		name, _ := simpleKey(first)
+		out = pieceVal{key: name, val: child}
+	case item && (t == "-" || strings.HasPrefix(t, "- ")) && len(lines) > 1 && looksLikeEntry(strings.TrimSpace(t[1:])):
+		ind := indentOf(first)
+		shifted := append([]string{first[:ind] + " " + first[ind+1:]}, lines[1:]...)
+		child, kind, ok := c.block(shifted)
+		if !ok || kind != '{' {
+			return c.leaf(key, item)
+		}
+		out = pieceVal{val: child}
+	default:
+		return c.leaf(key, item)
+	}
+	if c.again(key) {
+		c.put(key, pieceVal{out.key, deepCopyJSON(out.val)})
+	}
+	return out, true
+}
+
+// leaf decodes a piece with the YAML library, as chunkCache.leaf converts
+// it; pieces that hold more or less than one entry or item are refused.
+func (c *valueCache) leaf(text string, item bool) (pieceVal, bool) {
+	j, err := yaml.YAMLToJSON([]byte(text))
+	if err != nil {
+		return pieceVal{}, false
+	}
+	s := string(j)
+	open, closing := "{", "}"
+	if item {
+		open, closing = "[", "]"
+	}
+	if !strings.HasPrefix(s, open) || !strings.HasSuffix(s, closing) || len(s) < 3 {
+		return pieceVal{}, false
+	}
+	var out pieceVal
+	if item {
+		var l []any
+		if utiljson.Unmarshal(j, &l) != nil || len(l) != 1 {
+			return pieceVal{}, false
+		}
+		out.val = l[0]
+	} else {
+		m := map[string]any{}
+		if utiljson.Unmarshal(j, &m) != nil || len(m) != 1 {
+			return pieceVal{}, false
+		}
+		for k, v := range m {
+			out = pieceVal{key: k, val: v}
+		}
+	}
+	if c.again(text) {
+		c.put(text, pieceVal{out.key, deepCopyJSON(out.val)})
+	}
+	return out, true
+}
+
+// deepCopyJSON copies the maps and lists of a decoded JSON value.
+func deepCopyJSON(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = deepCopyJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = deepCopyJSON(e)
+		}
+		return out
+	}
+	return v
+}
