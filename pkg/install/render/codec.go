@@ -89,14 +89,23 @@ func jsonCompatible(v any) (any, error) {
 	}
 }
 
-// encodeYAML prints a JSON-compatible value as YAML with keys sorted, as
-// yaml.v2 prints it: with yamlEmitter, or, for the rare document that holds
-// a value the emitter does not handle, with yaml.v2 itself.
-func encodeYAML(v map[string]any) ([]byte, error) {
-	if b, ok := emitYAML(v, 4096); ok {
+// appendYAML appends a JSON-compatible value printed as YAML with keys
+// sorted, as yaml.v2 prints it: with yamlEmitter, or, for the rare document
+// that holds a value the emitter does not handle, with yaml.v2 itself.
+func appendYAML(dst []byte, v map[string]any) ([]byte, error) {
+	if b, ok := appendEmitYAML(dst, v); ok {
 		return b, nil
 	}
-	return encodeYAMLv2(v)
+	b, err := encodeYAMLv2(v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
+// encodeYAML prints a JSON-compatible value as YAML (see appendYAML).
+func encodeYAML(v map[string]any) ([]byte, error) {
+	return appendYAML(nil, v)
 }
 
 // encodeYAMLv2 prints v with yaml.v2 (the reference the emitter matches).

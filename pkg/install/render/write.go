@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"runtime"
@@ -14,17 +13,20 @@ import (
 // "---". Map keys come out sorted, so the bytes are the same on every run.
 func Write(w io.Writer, objs []manifest.Object) error {
 	// Encoding is the expensive part (the CRDs are most of the bytes), so
-	// documents are encoded on every core and written in order.
-	encoded := make([][]byte, len(objs))
+	// documents are encoded on every core, each worker printing into large
+	// chunks of its own (few allocations, no copies), and the pieces are
+	// written in order.
+	parts := make([][][]byte, len(objs))
 	errs := make([]error, len(objs))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(objs)) {
+	for range max(min(runtime.GOMAXPROCS(0), len(objs)), 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var c yamlChunks
 			for i := range next {
-				encoded[i], errs[i] = encodeYAML(objs[i].Object.Object)
+				parts[i], errs[i] = c.appendDocument(nil, "---\n", objs[i].Object.Object)
 			}
 		}()
 	}
@@ -33,13 +35,32 @@ func Write(w io.Writer, objs []manifest.Object) error {
 	}
 	close(next)
 	wg.Wait()
-	bw := bufio.NewWriter(w)
 	for i, o := range objs {
 		if errs[i] != nil {
 			return fmt.Errorf("writing %s %s: %w", o.Object.GetKind(), o.Object.GetName(), errs[i])
 		}
-		bw.WriteString("---\n")
-		bw.Write(encoded[i])
 	}
-	return bw.Flush()
+	// Pieces that follow each other in one chunk are written at once (a
+	// piece's capacity runs to the end of its chunk).
+	var pending []byte
+	for _, ps := range parts {
+		for _, p := range ps {
+			if len(pending) > 0 && cap(pending) > len(pending) && len(p) > 0 && &pending[:len(pending)+1][len(pending)] == &p[0] {
+				pending = pending[:len(pending)+len(p)]
+				continue
+			}
+			if len(pending) > 0 {
+				if _, err := w.Write(pending); err != nil {
+					return err
+				}
+			}
+			pending = p
+		}
+	}
+	if len(pending) > 0 {
+		if _, err := w.Write(pending); err != nil {
+			return err
+		}
+	}
+	return nil
 }

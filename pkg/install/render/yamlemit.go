@@ -32,6 +32,47 @@ type yamlEmitter struct {
 	indention  bool
 	failed     bool
 	keys       []string
+	// chunked: instead of growing out, full chunks go to parts, out[start:]
+	// being the part of the current chunk not in parts yet.
+	chunked bool
+	parts   [][]byte
+	start   int
+}
+
+const (
+	yamlChunkSize = 64 << 10
+	yamlLineRoom  = 1 << 10
+)
+
+// yamlChunks prints documents into chunks of yamlChunkSize that are never
+// copied or freed while it is in use: little garbage, a few allocations.
+type yamlChunks struct{ cur []byte }
+
+// appendDocument appends to parts the pieces of prefix followed by v
+// printed as YAML (as appendYAML prints it).
+func (c *yamlChunks) appendDocument(parts [][]byte, prefix string, v map[string]any) ([][]byte, error) {
+	if cap(c.cur)-len(c.cur) < yamlLineRoom+len(prefix) {
+		c.cur = make([]byte, 0, yamlChunkSize)
+	}
+	start := len(c.cur)
+	e := yamlEmitter{out: append(c.cur, prefix...), whitespace: true, indention: true, chunked: true, start: start}
+	e.node(v, -1, 0)
+	if !e.failed {
+		e.writeIndent(0) // document end
+		c.cur = e.out
+		parts = append(parts, e.parts...)
+		return append(parts, e.out[e.start:]), nil
+	}
+	if len(e.parts) == 0 {
+		c.cur = e.out[:start]
+	} else {
+		c.cur = e.out[:0]
+	}
+	b, err := encodeYAMLv2(v)
+	if err != nil {
+		return parts, err
+	}
+	return append(parts, []byte(prefix), b), nil
 }
 
 const (
@@ -60,13 +101,13 @@ const (
 	styleLiteral
 )
 
-// emitYAML prints v as a YAML document, or returns false if it holds a
-// value the emitter does not handle.
-func emitYAML(v map[string]any, sizeHint int) ([]byte, bool) {
-	e := yamlEmitter{out: make([]byte, 0, sizeHint), whitespace: true, indention: true}
+// appendEmitYAML appends v printed as a YAML document to dst, or returns
+// dst and false if v holds a value the emitter does not handle.
+func appendEmitYAML(dst []byte, v map[string]any) ([]byte, bool) {
+	e := yamlEmitter{out: dst, whitespace: true, indention: true}
 	e.node(v, -1, 0)
 	if e.failed {
-		return nil, false
+		return dst, false
 	}
 	e.writeIndent(0) // document end
 	return e.out, true
@@ -427,6 +468,20 @@ func (e *yamlEmitter) writeBreak(s string, i *int) {
 func (e *yamlEmitter) writeIndent(indent int) {
 	if indent < 0 {
 		indent = 0
+	}
+	// Room is made once a line: a new chunk for chunked output, else the
+	// buffer doubles (append alone grows large slices by a quarter at a
+	// time, which leaves several times the output in garbage).
+	if cap(e.out)-len(e.out) < yamlLineRoom {
+		if e.chunked {
+			e.parts = append(e.parts, e.out[e.start:])
+			e.out = make([]byte, 0, yamlChunkSize)
+			e.start = 0
+		} else {
+			out := make([]byte, len(e.out), 2*cap(e.out)+4096)
+			copy(out, e.out)
+			e.out = out
+		}
 	}
 	if !e.indention || e.column > indent || (e.column == indent && !e.whitespace) {
 		e.putBreak()

@@ -6,6 +6,10 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/meshctl/meshctl/pkg/install/manifest"
 )
 
 // yamlFragments are pieces of strings that exercise the emitter's choices:
@@ -171,7 +175,7 @@ func TestEncodeYAMLFallback(t *testing.T) {
 	for _, v := range []map[string]any{
 		{"a": "\xff"}, {"\xfe": 1}, {"a": []string{"x"}}, {"a": map[string]string{"b": "c"}}, {"a": float32(1.1)}, {"a": uint(3)},
 	} {
-		if _, ok := emitYAML(v, 0); ok {
+		if _, ok := appendEmitYAML(nil, v); ok {
 			t.Errorf("%#v: the emitter should give up", v)
 		}
 		checkEncodeYAML(t, v)
@@ -187,7 +191,7 @@ func TestEncodeYAMLNoFallbackOnGoldens(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range m.Objects {
-		if _, ok := emitYAML(o.Object.Object, 0); !ok {
+		if _, ok := appendEmitYAML(nil, o.Object.Object); !ok {
 			t.Errorf("%s falls back to yaml.v2", o.Key())
 		}
 		checkEncodeYAML(t, o.Object.Object)
@@ -233,4 +237,58 @@ func FuzzEncodeYAML(f *testing.F) {
 		g := yamlGen{b: in}
 		checkEncodeYAML(t, g.document())
 	})
+}
+
+// Write's chunked output, with documents that fall back to yaml.v2 among
+// others and documents larger than a chunk, is the documents' yaml.v2
+// output in order.
+func TestWriteChunksAndFallback(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	var objs []manifest.Object
+	var want bytes.Buffer
+	for i := range 200 {
+		var v map[string]any
+		switch i % 7 {
+		case 3:
+			v = map[string]any{"kind": "X", "bad": "\xff\xfe", "n": i}
+		case 5:
+			v = map[string]any{"kind": "Big", "text": strings.Repeat("line of text\n", 8000+i)}
+		default:
+			buf := make([]byte, 300)
+			for j := range buf {
+				buf[j] = byte(r.IntN(256))
+			}
+			g := yamlGen{b: buf}
+			v = g.document()
+		}
+		b, err := encodeYAMLv2(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.WriteString("---\n")
+		want.Write(b)
+		objs = append(objs, manifest.Object{Object: &unstructured.Unstructured{Object: v}})
+	}
+	var got bytes.Buffer
+	if err := Write(&got, objs); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("Write's output differs from yaml.v2's (%d bytes, want %d)", got.Len(), want.Len())
+	}
+	var c yamlChunks
+	var parts [][]byte
+	for _, o := range objs {
+		var err error
+		if parts, err = c.appendDocument(parts, "---\n", o.Object.Object); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j := bytes.Join(parts, nil); !bytes.Equal(j, want.Bytes()) {
+		t.Fatal("one worker's chunks differ from yaml.v2's output")
+	}
+	if len(parts) < 10 {
+		t.Fatalf("only %d pieces: chunks did not roll over", len(parts))
+	}
 }
