@@ -196,11 +196,17 @@ func (e *yamlEmitter) mapping(m map[string]any, indent int) {
 			break
 		}
 		e.writeIndent(ind)
-		if !utf8.ValidString(k) {
-			e.failed = true
-			break
+		var a scalarAnalysis
+		if len(k) > 0 {
+			a, _ = analyzePrintableASCII(k)
 		}
-		a := analyzeScalar(k)
+		if !a.printableASCII {
+			if !utf8.ValidString(k) {
+				e.failed = true
+				break
+			}
+			a = analyzeScalar(k)
+		}
 		if !a.multiline && len(k) <= yamlMaxSimpleKey {
 			e.strAnalyzed(k, a, ind, ctxMapping|ctxSimpleKey)
 			e.writeIndicator(":", false, false, false)
@@ -238,6 +244,12 @@ func (e *yamlEmitter) emptyFlow(s string) {
 }
 
 func (e *yamlEmitter) str(s string, indent int, ctx yamlCtx) {
+	if len(s) > 0 {
+		if a, ok := analyzePrintableASCII(s); ok {
+			e.strAnalyzed(s, a, indent, ctx)
+			return
+		}
+	}
 	if !utf8.ValidString(s) {
 		e.failed = true
 		return
@@ -251,7 +263,7 @@ func (e *yamlEmitter) str(s string, indent int, ctx yamlCtx) {
 func (e *yamlEmitter) strAnalyzed(s string, a scalarAnalysis, indent int, ctx yamlCtx) {
 	style := styleDouble
 	switch {
-	case strings.IndexByte(s, '\n') >= 0:
+	case !a.printableASCII && strings.IndexByte(s, '\n') >= 0:
 		style = styleLiteral
 	case plainIsString(s):
 		style = stylePlain
@@ -280,7 +292,7 @@ func (e *yamlEmitter) scalarAnalyzed(s string, a scalarAnalysis, style yamlStyle
 	ind := scalarIndent(indent)
 	switch style {
 	case stylePlain:
-		e.writePlain(s, !simpleKey, ind)
+		e.writePlain(s, a.printableASCII, !simpleKey, ind)
 	case styleSingle:
 		e.writeSingle(s, !simpleKey, ind)
 	case styleDouble:
@@ -297,12 +309,23 @@ type scalarAnalysis struct {
 	plainAllowed  bool
 	singleAllowed bool
 	blockAllowed  bool
+	// printableASCII: the string is printable ASCII only (so valid UTF-8
+	// without line breaks).
+	printableASCII bool
 }
 
 func analyzeScalar(s string) scalarAnalysis {
 	if len(s) == 0 {
 		return scalarAnalysis{plainAllowed: true, singleAllowed: true}
 	}
+	if a, ok := analyzePrintableASCII(s); ok {
+		return a
+	}
+	return analyzeAny(s)
+}
+
+// analyzeAny is analyzeScalar for any non-empty valid UTF-8 string.
+func analyzeAny(s string) scalarAnalysis {
 	indicators := strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...")
 	var (
 		lineBreaks, special                        bool
@@ -385,6 +408,42 @@ func analyzeScalar(s string) scalarAnalysis {
 		a.blockAllowed = false
 	}
 	return a
+}
+
+// analyzePrintableASCII is analyzeScalar for the common case of a
+// non-empty string of printable ASCII (no breaks, tabs or controls);
+// false for other strings.
+func analyzePrintableASCII(s string) (scalarAnalysis, bool) {
+	indicators := false
+	switch s[0] {
+	case '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
+		indicators = true
+	case '?', ':', '-':
+		indicators = len(s) == 1 || s[1] == ' ' || (s[0] == '-' && strings.HasPrefix(s, "---"))
+	case '.':
+		indicators = strings.HasPrefix(s, "...")
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7E:
+			return scalarAnalysis{}, false
+		case c == ':' && i > 0:
+			if i+1 == len(s) || s[i+1] == ' ' {
+				indicators = true
+			}
+		case c == '#' && i > 0:
+			if s[i-1] == ' ' {
+				indicators = true
+			}
+		}
+	}
+	trailingSpace := s[len(s)-1] == ' '
+	return scalarAnalysis{
+		plainAllowed:   !indicators && s[0] != ' ' && !trailingSpace,
+		singleAllowed:  true,
+		blockAllowed:   !trailingSpace,
+		printableASCII: true,
+	}, true
 }
 
 // utf8Width is the length of the UTF-8 sequence that starts with c.
@@ -503,13 +562,13 @@ func (e *yamlEmitter) writeIndicator(ind string, needWhitespace, isWhitespace, i
 	e.indention = e.indention && isIndention
 }
 
-func (e *yamlEmitter) writePlain(s string, allowBreaks bool, indent int) {
+func (e *yamlEmitter) writePlain(s string, printableASCII, allowBreaks bool, indent int) {
 	if !e.whitespace {
 		e.put(' ')
 	}
 	// Fast path: printable ASCII with no spaces where a fold could happen.
 	if e.column+len(s) <= yamlWidth+1 || !allowBreaks || strings.IndexByte(s, ' ') < 0 {
-		if isPlainASCII(s) {
+		if printableASCII || isPlainASCII(s) {
 			e.out = append(e.out, s...)
 			e.column += len(s)
 			e.whitespace = false

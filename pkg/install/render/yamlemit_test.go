@@ -292,3 +292,38 @@ func TestWriteChunksAndFallback(t *testing.T) {
 		t.Fatalf("only %d pieces: chunks did not roll over", len(parts))
 	}
 }
+
+// The printable-ASCII shortcut agrees with the general analysis.
+func TestAnalyzePrintableASCII(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	const alphabet = " -?:#.,[]{}&*!|>'\"%@`ab1"
+	check := func(s string) {
+		got, ok := analyzePrintableASCII(s)
+		if !ok {
+			t.Fatalf("%q: not taken as printable ASCII", s)
+		}
+		want := analyzeAny(s)
+		want.printableASCII = true
+		if got != want {
+			t.Fatalf("%q: %+v, want %+v", s, got, want)
+		}
+	}
+	for range 200000 {
+		b := make([]byte, 1+r.IntN(6))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		check(string(b))
+	}
+	for c := 0x20; c < 0x7f; c++ {
+		check(string(rune(c)))
+		check(string(rune(c)) + " x")
+		check("x " + string(rune(c)))
+	}
+	for _, s := range []string{"a\tb", "a\nb", "\x7f", "é"} {
+		if _, ok := analyzePrintableASCII(s); ok {
+			t.Errorf("%q taken as printable ASCII", s)
+		}
+	}
+}
