@@ -75,7 +75,7 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 							wp.LineComment = portNote(port.Value)
 						}
 					}
-					if err := p.replaceEntry(orig, hi, []*yaml.Node{k, wv}); err != nil {
+					if err := p.replaceEntry(orig, hi, []*yaml.Node{k, wv}, ""); err != nil {
 						return err
 					}
 					continue
@@ -96,7 +96,15 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 			continue
 		}
 		if k.Value == "port" && isPortName(ov) && wv.Kind == yaml.ScalarNode && wv.Tag == "!!int" {
-			if err := p.replaceNoted(ov, wv.Value, wv.Tag, portNote(ov.Value), ""); err != nil {
+			if isFlow(orig) {
+				// The note goes after the handler, when that ends its line.
+				if err := p.replaceScalar(ov, wv.Value, wv.Tag); err != nil {
+					return err
+				}
+				if err := p.noteAfter(orig, portNote(ov.Value), ""); err != nil {
+					return err
+				}
+			} else if err := p.replaceNoted(ov, wv.Value, wv.Tag, portNote(ov.Value), ""); err != nil {
 				return err
 			}
 			continue
@@ -118,6 +126,14 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 const portNotePrefix = "# was: "
 
 func portNote(name string) string { return portNotePrefix + name }
+
+// portNoteOf is the note on a handler's port, if any.
+func portNoteOf(handler *yaml.Node) string {
+	if _, port := mapGet(handler, "port"); port != nil {
+		return port.LineComment
+	}
+	return ""
+}
 
 // isPortName reports whether a port value is a name, not a number.
 func isPortName(n *yaml.Node) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,7 +226,7 @@ var rewritable = []string{"path:", "port:", "scheme:", "tcpSocket:", "grpc:", "p
 
 // rewritableFlow mark lines with flow collections holding probe targets or
 // prometheus settings.
-var rewritableFlow = []string{"Probe: {", "preStop: {", "postStart: {", "prometheus.io/"}
+var rewritableFlow = []string{"Probe: {", "preStop: {", "postStart: {", "httpGet: {", "tcpSocket: {", "grpc: {", "prometheus.io/"}
 
 // TestAdditiveOnly: a line diff of input → output deletes nothing but the
 // rewritten probe and prometheus lines; a line that a flow collection or a
@@ -342,5 +343,266 @@ func TestGrownFrom(t *testing.T) {
 		if got := grownFrom(c.a, c.b); got != c.want {
 			t.Errorf("grownFrom(%q, %q) = %v", c.a, c.b, got)
 		}
+	}
+}
+
+// roundTrip injects src with the default profile, checks that uninjecting
+// gives src back byte for byte, and returns the injected text.
+func roundTrip(t *testing.T, src string) string {
+	t.Helper()
+	in := injectorFor(t, nil, "")
+	out, _ := run(t, in, []byte(src), true)
+	if !bytes.Contains(out, []byte(annStatus)) {
+		t.Fatalf("not injected:\n%s", out)
+	}
+	back, _ := run(t, NewUninjector(), out, false)
+	if string(back) != src {
+		t.Fatalf("uninject did not restore the input:\n%s\ninjected:\n%s", firstDifference([]byte(src), back), out)
+	}
+	return string(out)
+}
+
+func wantLines(t *testing.T, out string, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if !strings.Contains(out, "\n"+l+"\n") {
+			t.Errorf("injected output has no line %q", l)
+		}
+	}
+}
+
+const podHead = `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+`
+
+func TestRoundTripNamedPort(t *testing.T) {
+	t.Parallel()
+	src := podHead + `spec:
+  containers:
+  - name: web
+    image: example.com/web:1
+    ports:
+    - name: http
+      containerPort: 8080
+    readinessProbe:
+      httpGet:
+        path: /ready
+        port: http   # the app's port
+    livenessProbe:
+      httpGet:
+        path: /live
+        port: 8080
+    startupProbe:
+      tcpSocket:
+        port: http
+`
+	out := roundTrip(t, src)
+	wantLines(t, out,
+		"        port: 15020 # was: http   # the app's port",
+		"        port: 15020",
+		"        port: 15020 # was: http")
+}
+
+// A note that does not name a port of that number is the user's comment.
+func TestNamedPortNoteChecked(t *testing.T) {
+	t.Parallel()
+	src := podHead + `spec:
+  containers:
+  - name: web
+    image: example.com/web:1
+    ports:
+    - name: http
+      containerPort: 8080
+    readinessProbe:
+      httpGet:
+        path: /ready
+        port: 8080 # was: admin
+`
+	out := roundTrip(t, src)
+	wantLines(t, out, "        port: 15020 # was: admin")
+}
+
+func TestRoundTripPresetLabels(t *testing.T) {
+	t.Parallel()
+	src := `apiVersion: v1
+kind: Pod
+metadata:
+  name: details
+  labels:
+    app: details
+    service.istio.io/canonical-name: details
+    version: v1
+    service.istio.io/canonical-revision: v1
+  annotations:
+    istio.io/rev: default
+    kubectl.kubernetes.io/default-container: details
+spec:
+  containers:
+  - name: details
+    image: docker.io/istio/examples-bookinfo-details-v1:1.20.2
+`
+	out := roundTrip(t, src)
+	wantLines(t, out,
+		"    service.istio.io/canonical-revision: v1\n    security.istio.io/tlsMode: istio",
+		"    kubectl.kubernetes.io/default-container: details\n    sidecar.istio.io/status: "+`'{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert","istio-ca-crl"],"imagePullSecrets":null,"revision":"default"}'`+"\n    kubectl.kubernetes.io/default-logs-container: details")
+}
+
+// The residual ambiguity of labels: the user's labels end with ones
+// injection adds, in its order, before every label it adds. The output is
+// the same as without them, so uninject removes them.
+func TestPresetLabelsAmbiguous(t *testing.T) {
+	t.Parallel()
+	in := injectorFor(t, nil, "")
+	with := podHead + `  labels:
+    app: details
+    security.istio.io/tlsMode: istio
+spec:
+  containers:
+  - name: details
+    image: example.com/details:1
+`
+	without := strings.Replace(with, "    security.istio.io/tlsMode: istio\n", "", 1)
+	a, _ := run(t, in, []byte(with), true)
+	b, _ := run(t, in, []byte(without), true)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("injected outputs differ:\n%s", firstDifference(a, b))
+	}
+	back, _ := run(t, NewUninjector(), a, false)
+	if string(back) != without {
+		t.Fatalf("got\n%s", back)
+	}
+}
+
+// Output in istioctl's layout (every key sorted) loses every annotation
+// injection sets.
+func TestUninjectSortedLayout(t *testing.T) {
+	t.Parallel()
+	src := podHead + `  annotations:
+    istio.io/rev: default
+    kubectl.kubernetes.io/default-container: web
+    prometheus.io/path: /stats/prometheus
+    prometheus.io/port: "15020"
+    prometheus.io/scrape: "true"
+    sidecar.istio.io/status: '{"initContainers":null,"containers":["istio-proxy"],"volumes":null,"imagePullSecrets":null,"revision":"default"}'
+    zz.example.com/team: web
+spec:
+  containers:
+  - name: web
+    image: example.com/web:1
+  - name: istio-proxy
+    image: example.com/proxy:1
+`
+	back, _ := run(t, NewUninjector(), []byte(src), false)
+	want := podHead + `  annotations:
+    zz.example.com/team: web
+spec:
+  containers:
+  - name: web
+    image: example.com/web:1
+`
+	if string(back) != want {
+		t.Fatalf("got\n%s", back)
+	}
+}
+
+func TestRoundTripFlow(t *testing.T) {
+	t.Parallel()
+	src := `apiVersion: v1
+kind: Pod
+metadata: {name: web, annotations: { }, labels: {app: web}}
+spec:
+  initContainers: []
+  containers: [{name: web, image: "example.com/web:1", ports: [{containerPort: 80}],
+    readinessProbe: {httpGet: {path: /ready, port: 80}}}]
+`
+	// A flow collection over several lines: the document is written whole.
+	in := injectorFor(t, nil, "")
+	out, _ := run(t, in, []byte(src), true)
+	if bytes.Contains(out, []byte("{name: web")) {
+		t.Fatalf("multi-line flow was edited as text:\n%s", out)
+	}
+	src = strings.Replace(src, ",\n    readinessProbe", ", readinessProbe", 1)
+	o := roundTrip(t, src)
+	wantLines(t, o,
+		`metadata: {name: web, annotations: { sidecar.istio.io/status: '{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert","istio-ca-crl"],"imagePullSecrets":null,"revision":"default"}', istio.io/rev: default, kubectl.kubernetes.io/default-container: web, kubectl.kubernetes.io/default-logs-container: web, prometheus.io/path: /stats/prometheus, prometheus.io/port: '15020', prometheus.io/scrape: 'true'}, labels: {app: web, security.istio.io/tlsMode: istio, service.istio.io/canonical-name: web, service.istio.io/canonical-revision: latest}}`)
+	if !strings.Contains(o, `  containers: [{name: web, image: "example.com/web:1", ports: [{containerPort: 80}], readinessProbe: {httpGet: {path: /app-health/web/readyz, port: 15020}}}, {name: istio-proxy, `) {
+		t.Errorf("containers not edited in flow style:\n%s", o)
+	}
+	if !strings.Contains(o, "  initContainers: [{name: istio-init, ") {
+		t.Errorf("init containers not edited in flow style:\n%s", o)
+	}
+	// Labels added whole to a flow mapping go, whole, again.
+	roundTrip(t, `apiVersion: v1
+kind: Pod
+metadata: {name: web, annotations: {}}
+spec: {containers: [{name: web, image: "example.com/web:1"}]}
+`)
+}
+
+// The residual ambiguity of flow style: an empty flow collection among the
+// last keys of a flow mapping, where injection appends what it adds whole,
+// is taken for added.
+func TestFlowEmptyAtEndAmbiguous(t *testing.T) {
+	t.Parallel()
+	in := injectorFor(t, nil, "")
+	src := `apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}, annotations: {}}
+spec: {containers: [{name: web, image: "example.com/web:1"}]}
+`
+	out, _ := run(t, in, []byte(src), true)
+	back, _ := run(t, NewUninjector(), out, false)
+	want := strings.Replace(src, ", annotations: {}", "", 1)
+	if string(back) != want {
+		t.Fatalf("got\n%s", back)
+	}
+}
+
+// TestRoundTripGenerated: pods combining block and flow style, named and
+// numbered probe ports, and labels injection sets, under four
+// configurations, round-trip byte for byte.
+func TestRoundTripGenerated(t *testing.T) {
+	t.Parallel()
+	ins := []*Injector{injectorFor(t, nil, ""), injectorFor(t, []string{"values.global.proxy.holdApplicationUntilProxyStarts=true"}, ""), injectorFor(t, []string{"values.pilot.env.ENABLE_NATIVE_SIDECARS=true"}, ""), injectorFor(t, []string{"values.pilot.cni.enabled=true"}, "")}
+	r := rand.New(rand.NewSource(1))
+	pick := func(xs ...string) string { return xs[r.Intn(len(xs))] }
+	fails := 0
+	for n := 0; n < 800; n++ {
+		labels := pick("", "  labels: {app: web}\n", "  labels: {app: web, version: v1}\n", "  labels:\n    app: web\n", "  labels: {}\n", "  labels: { app: web }\n", "  labels:\n    app: web\n    security.istio.io/tlsMode: istio\n    v: x\n", "  labels: {app: web,}\n")
+		anns := pick("", "  annotations: {}\n", "  annotations: {a: b}\n", "  annotations:\n    a: \"b\"\n", "  annotations: {prometheus.io/scrape: \"true\", prometheus.io/port: \"9090\"}\n", "  annotations:\n    istio.io/rev: default\n    x: y\n")
+		if r.Intn(2) == 0 {
+			labels, anns = anns, labels
+		}
+		ports := pick("", "    ports: [{containerPort: 8080, name: http}]\n", "    ports:\n    - name: http\n      containerPort: 8080\n", "    ports: [{containerPort: 8080}]\n")
+		probe := pick("", "    readinessProbe: {httpGet: {path: /r, port: 8080}}\n", "    readinessProbe:\n      httpGet: {path: /r, port: http}\n", "    readinessProbe:\n      httpGet:\n        path: /r\n        port: http\n", "    livenessProbe: {tcpSocket: {port: 8080}, periodSeconds: 3}\n", "    livenessProbe:\n      tcpSocket: {port: 8080}\n", "    livenessProbe:\n      grpc: {port: 8080}\n")
+		if strings.Contains(probe, "port: http") && !strings.Contains(ports, "http") {
+			probe = ""
+		}
+		extra := pick("", "  initContainers: []\n", "  volumes: [{name: v, emptyDir: {}}]\n", "  volumes: []\n", "  initContainers:\n  - {name: init, image: busybox}\n")
+		var src string
+		if r.Intn(3) == 0 {
+			src = fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n%s%sspec:\n%s  containers: [{name: web, image: x}]\n", labels, anns, extra)
+		} else {
+			src = fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n%s%sspec:\n%s  containers:\n  - name: web\n    image: x\n%s%s", labels, anns, extra, ports, probe)
+		}
+		in := ins[r.Intn(len(ins))]
+		if r.Intn(3) == 0 {
+			src = strings.Replace(src, "metadata:\n  name: web\n  labels: {app: web}\nspec:", "metadata: {name: web, labels: {app: web}}\nspec:", 1)
+			src = strings.Replace(src, "  containers: [{name: web, image: x}]\n", "  containers: [{name: web, image: x, readinessProbe: {tcpSocket: {port: 80}}}, {name: side, image: y}]\n", 1)
+		}
+		out, _ := run(t, in, []byte(src), true)
+		back, _ := run(t, NewUninjector(), out, false)
+		again, _ := run(t, in, back, true)
+		if !bytes.Equal(back, []byte(src)) || !bytes.Equal(again, out) {
+			fails++
+			if fails < 6 {
+				t.Errorf("case %d:\n%s\n---\n%s", n, src, firstDifference([]byte(src), back))
+			}
+		}
+	}
+	if fails > 0 {
+		t.Errorf("%d of 800 did not round-trip", fails)
 	}
 }

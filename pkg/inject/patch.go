@@ -25,7 +25,12 @@ type patcher interface {
 	// replaceNoted is replaceScalar that also adds a note (a comment right
 	// after the value) or takes one away.
 	replaceNoted(n *yaml.Node, v, tag, add, drop string) error
-	replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error
+	// noteAfter adds a note after flow collection n, or takes one away,
+	// where n ends its line; elsewhere it does nothing.
+	noteAfter(n *yaml.Node, add, drop string) error
+	// replaceEntry replaces the entry at key index idx with pairs; drop is a
+	// note to take away from after the old value (see replaceNoted).
+	replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node, drop string) error
 	deleteEntry(m *yaml.Node, idx int) error
 	deleteItem(seq *yaml.Node, idx int) error
 	fillNull(m *yaml.Node, idx int, v *yaml.Node, keyIndent int) error
@@ -607,12 +612,73 @@ func (t *textPatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error
 	return nil
 }
 
+func (t *textPatcher) noteAfter(n *yaml.Node, add, drop string) error {
+	if !isFlow(n) {
+		return nil
+	}
+	closing, _, _, err := t.flowSpans(n)
+	if err != nil {
+		return err
+	}
+	end := strings.IndexByte(t.src[closing:], '\n')
+	if end < 0 {
+		end = len(t.src)
+	} else {
+		end += closing
+	}
+	rest := strings.TrimSuffix(t.src[closing+1:end], "\r")
+	if rest != "" && !strings.HasPrefix(rest, " #") {
+		return nil
+	}
+	if drop != "" {
+		if !strings.HasPrefix(rest, " "+drop) {
+			return nil
+		}
+		t.addBytes(closing+1, closing+2+len(drop), "")
+	}
+	if add != "" {
+		t.addBytes(closing+1, closing+1, " "+add)
+	}
+	return nil
+}
+
 // isFlowContext reports whether a line prefix opens a flow collection.
 func isFlowContext(prefix string) bool {
 	return strings.ContainsAny(prefix, "{[")
 }
 
-func (t *textPatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error {
+func (t *textPatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node, drop string) error {
+	if old := m.Content[idx+1]; !isFlow(m) && isFlow(old) && len(pairs) == 2 && old.Line == m.Content[idx].Line {
+		// A flow value on its key's line is replaced in flow style, and
+		// what follows it on the line stays.
+		closing, _, _, err := t.flowSpans(old)
+		if err != nil {
+			return err
+		}
+		k, err := t.pos(m.Content[idx])
+		if err != nil {
+			return err
+		}
+		end := strings.IndexByte(t.src[closing:], '\n')
+		if end < 0 {
+			end = len(t.src)
+		} else {
+			end += closing
+		}
+		rest := strings.TrimSuffix(t.src[closing+1:end], "\r")
+		if drop != "" {
+			if !strings.HasPrefix(rest, " "+drop) {
+				return errFallback
+			}
+			rest = rest[len(drop)+1:]
+		}
+		text := flowText(pairs[0]) + ": " + flowText(pairs[1])
+		if note := portNoteOf(pairs[1]); note != "" {
+			text += " " + note
+		}
+		t.addBytes(k, closing+1+len(strings.TrimSuffix(t.src[closing+1:end], "\r"))-len(rest), text)
+		return nil
+	}
 	if isFlow(m) {
 		_, starts, ends, err := t.flowSpans(m)
 		if err != nil {
@@ -746,7 +812,17 @@ func (p nodePatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error 
 	return p.replaceScalar(n, v, tag)
 }
 
-func (nodePatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node) error {
+func (nodePatcher) noteAfter(n *yaml.Node, add, drop string) error {
+	if drop != "" {
+		n.LineComment = strings.TrimPrefix(strings.TrimPrefix(n.LineComment, drop), " ")
+	}
+	if add != "" {
+		n.LineComment = strings.TrimSuffix(add+" "+n.LineComment, " ")
+	}
+	return nil
+}
+
+func (nodePatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node, _ string) error {
 	out := append([]*yaml.Node{}, m.Content[:idx]...)
 	out = append(out, pairs...)
 	m.Content = append(out, m.Content[idx+2:]...)

@@ -112,7 +112,7 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	// injection adds them (insertable), may have been added, and is taken
 	// for added. JSON has only flow collections, and only the position.
 	userFlow := func(parent *yaml.Node, key string, n *yaml.Node, insertable []string) bool {
-		if isJSON || !isFlow(n) {
+		if n == nil || isJSON || !isFlow(n) {
 			return false
 		}
 		return !isFlow(parent) || !inTrailingRun(parent, key, insertable)
@@ -389,11 +389,19 @@ func containerPorts(c *yaml.Node) map[string]int {
 
 // notedPort returns the port name that injection noted after the agent's
 // port (see portNote), when the container names that port number so.
-func notedPort(port *yaml.Node, number int, ports map[string]int) (string, bool) {
-	if port == nil || !strings.HasPrefix(port.LineComment, portNotePrefix) {
+// The note follows the port, or a handler in flow style on its key's line.
+func notedPort(handler, port *yaml.Node, number int, ports map[string]int) (string, bool) {
+	note := ""
+	if port != nil {
+		note = port.LineComment
+	}
+	if note == "" && isFlow(handler) {
+		note = handler.LineComment
+	}
+	if !strings.HasPrefix(note, portNotePrefix) {
 		return "", false
 	}
-	name, _, _ := strings.Cut(strings.TrimPrefix(port.LineComment, portNotePrefix), " ")
+	name, _, _ := strings.Cut(strings.TrimPrefix(note, portNotePrefix), " ")
 	if n, ok := ports[name]; !ok || n != number {
 		return "", false
 	}
@@ -408,10 +416,12 @@ func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober, ports m
 	_, port := mapGet(h, "port")
 	if pr.HTTPGet == nil {
 		var b []byte
+		var name string
+		var noted bool
 		key := "tcpSocket"
 		if pr.TCPSocket != nil {
 			t := *pr.TCPSocket
-			if name, ok := notedPort(port, t.Port.IntValue(), ports); ok {
+			if name, noted = notedPort(h, port, t.Port.IntValue(), ports); noted {
 				t.Port = intstr.FromString(name)
 			}
 			b, _ = json.Marshal(t)
@@ -426,7 +436,11 @@ func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober, ports m
 			return err
 		}
 		pruneNulls(v)
-		return p.replaceEntry(probe, hi, []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v})
+		drop := ""
+		if noted {
+			drop = portNote(name)
+		}
+		return p.replaceEntry(probe, hi, []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v}, drop)
 	}
 	o := pr.HTTPGet
 	if i, path := mapGet(h, "path"); path != nil {
@@ -441,8 +455,15 @@ func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober, ports m
 		if o.Port.Type == intstr.String {
 			tag, v = "!!str", o.Port.StrVal
 		}
-		if name, ok := notedPort(port, o.Port.IntValue(), ports); ok && o.Port.Type == intstr.Int {
-			if err := p.replaceNoted(port, name, "!!str", "", portNote(name)); err != nil {
+		if name, ok := notedPort(h, port, o.Port.IntValue(), ports); ok && o.Port.Type == intstr.Int {
+			if port.LineComment == "" {
+				if err := p.replaceScalar(port, name, "!!str"); err != nil {
+					return err
+				}
+				if err := p.noteAfter(h, "", portNote(name)); err != nil {
+					return err
+				}
+			} else if err := p.replaceNoted(port, name, "!!str", "", portNote(name)); err != nil {
 				return err
 			}
 		} else if err := p.replaceScalar(port, v, tag); err != nil {
