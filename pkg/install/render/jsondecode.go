@@ -3,7 +3,9 @@ package render
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -28,7 +30,12 @@ import (
 // Any error makes decodeDocument fall back to the YAML parser, so the exact
 // error text does not matter, only whether there is one.
 func decodeJSON(b []byte) (map[string]any, error) {
-	d := jsonDecoder{b: b}
+	d := jsonDecoders.Get().(*jsonDecoder)
+	defer func() {
+		d.b = nil
+		jsonDecoders.Put(d)
+	}()
+	d.b, d.p = b, 0
 	d.skipSpace()
 	if d.p >= len(d.b) {
 		return nil, errJSONEnd
@@ -57,6 +64,10 @@ func decodeJSON(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
+// jsonDecoders keeps decoders, with their interned strings, between
+// documents.
+var jsonDecoders = sync.Pool{New: func() any { return &jsonDecoder{} }}
+
 var errJSONEnd = errors.New("unexpected end of JSON input")
 
 // jsonMaxDepth is encoding/json's nesting limit.
@@ -65,7 +76,20 @@ const jsonMaxDepth = 10000
 type jsonDecoder struct {
 	b []byte
 	p int
+	// stack holds the elements of the arrays being decoded, copied out at
+	// each array's end into a slice of the exact size.
+	stack []any
+	// strs interns short strings: a CRD repeats the same keys and words
+	// ("type", "description", "string") thousands of times.
+	strs map[string]string
 }
+
+// jsonInternMax is the longest string interned, jsonInternCap the most
+// strings kept.
+const (
+	jsonInternMax = 32
+	jsonInternCap = 8192
+)
 
 func (d *jsonDecoder) syntaxError(what string) error {
 	if d.p >= len(d.b) {
@@ -188,18 +212,19 @@ func (d *jsonDecoder) array(depth int) ([]any, error) {
 		return nil, fmt.Errorf("exceeded max depth")
 	}
 	d.p++ // '['
-	l := []any{}
 	d.skipSpace()
 	if d.p < len(d.b) && d.b[d.p] == ']' {
 		d.p++
-		return l, nil
+		return []any{}, nil
 	}
+	base := len(d.stack)
+	defer func() { clear(d.stack[base:]); d.stack = d.stack[:base] }()
 	for {
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		l = append(l, v)
+		d.stack = append(d.stack, v)
 		d.skipSpace()
 		if d.p >= len(d.b) {
 			return nil, errJSONEnd
@@ -210,7 +235,7 @@ func (d *jsonDecoder) array(depth int) ([]any, error) {
 			d.skipSpace()
 		case ']':
 			d.p++
-			return l, nil
+			return slices.Clone(d.stack[base:]), nil
 		default:
 			return nil, d.syntaxError("after array element")
 		}
@@ -310,7 +335,7 @@ func (d *jsonDecoder) str() (string, error) {
 		c := b[p]
 		if c == '"' {
 			d.p = p + 1
-			return string(b[start:p]), nil
+			return d.intern(b[start:p]), nil
 		}
 		if c == '\\' || c < ' ' {
 			break
@@ -399,6 +424,24 @@ func (d *jsonDecoder) str() (string, error) {
 			p += size
 		}
 	}
+}
+
+// intern returns b as a string, the same string for the same short bytes.
+func (d *jsonDecoder) intern(b []byte) string {
+	if len(b) > jsonInternMax {
+		return string(b)
+	}
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	if d.strs == nil {
+		d.strs = make(map[string]string, 256)
+	}
+	s := string(b)
+	if len(d.strs) < jsonInternCap {
+		d.strs[s] = s
+	}
+	return s
 }
 
 // hex4 reads four hexadecimal digits at b[p:], or returns -1.

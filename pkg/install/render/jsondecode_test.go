@@ -195,3 +195,25 @@ func FuzzDecodeJSON(f *testing.F) {
 		checkDecodeJSON(t, in)
 	})
 }
+
+func BenchmarkDecodeJSONCRDs(b *testing.B) {
+	raw, err := fs.ReadFile(charts.FS, "base/files/crds.gen.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var docs [][]byte
+	for _, part := range splitDocuments(string(raw)) {
+		if t := bytes.TrimLeft(part, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+			docs = append(docs, t)
+		}
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range docs {
+			if _, err := decodeJSON(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
