@@ -87,21 +87,38 @@ func (c *valueCache) yamlToMap(src []byte) (map[string]any, bool) {
 	if c == nil || !chunkable(src) {
 		return nil, false
 	}
-	lines := strings.Split(string(src), "\n")
-	v, kind, ok := c.block(lines)
+	txt := string(src)
+	v, kind, ok := c.block(txt, lineSpans(txt))
 	if !ok || kind != '{' {
 		return nil, false
 	}
 	return v.(map[string]any), true
 }
 
-// block decodes lines holding one block node; kind is '{' for a mapping,
-// '[' for a list and 'n' for no content (null). The value is the caller's
-// own.
-func (c *valueCache) block(lines []string) (any, byte, bool) {
+// span is a line of a text: txt[start:end], without its newline.
+type span struct{ start, end int }
+
+// lineSpans splits txt at newlines as strings.Split does.
+func lineSpans(txt string) []span {
+	out := make([]span, 0, strings.Count(txt, "\n")+1)
+	start := 0
+	for {
+		i := strings.IndexByte(txt[start:], '\n')
+		if i < 0 {
+			return append(out, span{start, len(txt)})
+		}
+		out = append(out, span{start, start + i})
+		start += i + 1
+	}
+}
+
+// block decodes lines of txt holding one block node; kind is '{' for a
+// mapping, '[' for a list and 'n' for no content (null). The value is the
+// caller's own.
+func (c *valueCache) block(txt string, lines []span) (any, byte, bool) {
 	first := -1
 	for i, l := range lines {
-		if _, ok := isContent(l); ok {
+		if _, ok := isContent(txt[l.start:l.end]); ok {
 			first = i
 			break
 		}
@@ -109,11 +126,14 @@ func (c *valueCache) block(lines []string) (any, byte, bool) {
 	if first < 0 {
 		return nil, 'n', true
 	}
-	ind := indentOf(lines[first])
-	t, _ := isContent(lines[first])
+	fl := txt[lines[first].start:lines[first].end]
+	ind := indentOf(fl)
+	t, _ := isContent(fl)
 	seq := t == "-" || strings.HasPrefix(t, "- ")
-	var pieces [][]string
-	for _, l := range lines[first:] {
+	// Pieces are runs of lines: [from, to) in lines.
+	var pieces [][2]int
+	for i := first; i < len(lines); i++ {
+		l := txt[lines[i].start:lines[i].end]
 		t, ok := isContent(l)
 		if ok {
 			li := indentOf(l)
@@ -124,18 +144,18 @@ func (c *valueCache) block(lines []string) (any, byte, bool) {
 			case li == ind && seq && !dash:
 				return nil, 0, false
 			case li == ind && (seq || !dash):
-				pieces = append(pieces, nil)
+				pieces = append(pieces, [2]int{i, i})
 			}
 		}
 		if len(pieces) == 0 {
 			continue
 		}
-		pieces[len(pieces)-1] = append(pieces[len(pieces)-1], l)
+		pieces[len(pieces)-1][1] = i + 1
 	}
 	if seq {
 		out := make([]any, 0, len(pieces))
 		for _, p := range pieces {
-			v, ok := c.piece(p, true)
+			v, ok := c.piece(txt, lines[p[0]:p[1]], true)
 			if !ok {
 				return nil, 0, false
 			}
@@ -145,7 +165,7 @@ func (c *valueCache) block(lines []string) (any, byte, bool) {
 	}
 	out := make(map[string]any, len(pieces))
 	for _, p := range pieces {
-		v, ok := c.piece(p, false)
+		v, ok := c.piece(txt, lines[p[0]:p[1]], false)
 		if !ok {
 			return nil, 0, false
 		}
@@ -157,26 +177,28 @@ func (c *valueCache) block(lines []string) (any, byte, bool) {
 
 // piece decodes one mapping entry or list item; the value is the caller's
 // own.
-func (c *valueCache) piece(lines []string, item bool) (pieceVal, bool) {
-	key := strings.Join(lines, "\n")
+func (c *valueCache) piece(txt string, lines []span, item bool) (pieceVal, bool) {
+	// The lines joined with newlines, as they stand in txt.
+	key := txt[lines[0].start:lines[len(lines)-1].end]
 	if v, ok := c.get(key); ok {
 		return pieceVal{v.key, deepCopyJSON(v.val)}, true
 	}
 	var out pieceVal
-	first := lines[0]
+	first := txt[lines[0].start:lines[0].end]
 	t := strings.TrimSpace(first)
 	switch {
 	case !item && len(lines) > 1 && len(first) < 512 && plainKey(first):
-		child, kind, ok := c.block(lines[1:])
+		child, kind, ok := c.block(txt, lines[1:])
 		if !ok || kind == 'n' {
 			return c.leaf(key, item)
 		}
 		name, _ := simpleKey(first)
 		out = pieceVal{key: name, val: child}
 	case item && (t == "-" || strings.HasPrefix(t, "- ")) && len(lines) > 1 && looksLikeEntry(strings.TrimSpace(t[1:])):
+		// The item's lines with its dash made a space: a mapping.
 		ind := indentOf(first)
-		shifted := append([]string{first[:ind] + " " + first[ind+1:]}, lines[1:]...)
-		child, kind, ok := c.block(shifted)
+		shifted := first[:ind] + " " + first[ind+1:] + key[len(first):]
+		child, kind, ok := c.block(shifted, lineSpans(shifted))
 		if !ok || kind != '{' {
 			return c.leaf(key, item)
 		}
