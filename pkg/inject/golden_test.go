@@ -606,3 +606,56 @@ func TestRoundTripGenerated(t *testing.T) {
 		t.Errorf("%d of 800 did not round-trip", fails)
 	}
 }
+
+// A collection the user left empty (null, {} or []) that injection filled
+// is emptied again, unless it sits where injection would have added it:
+// among the last keys of its mapping, in the order injection adds them.
+func TestRoundTripEmptyCollections(t *testing.T) {
+	t.Parallel()
+	roundTrip(t, `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  annotations:
+  labels:
+    app: web
+spec:
+  volumes:
+  containers:
+  - name: web
+    image: example.com/web:1
+  initContainers: []
+  restartPolicy: Always
+`)
+	roundTrip(t, `{
+  "apiVersion": "v1",
+  "kind": "Pod",
+  "metadata": {
+    "name": "web",
+    "annotations": {},
+    "labels": {
+      "app": "web"
+    }
+  },
+  "spec": {
+    "containers": [
+      {
+        "name": "web",
+        "image": "example.com/web:1"
+      }
+    ],
+    "restartPolicy": "Always"
+  }
+}
+`)
+	// At the end of metadata, a null annotations key cannot be told from
+	// one injection added.
+	in := injectorFor(t, nil, "")
+	roundTrip(t, podHead+"  annotations:\nspec:\n  containers:\n  - name: web\n    image: example.com/web:1\n")
+	src := podHead + "  labels:\n    app: web\n  annotations:\nspec:\n  containers:\n  - name: web\n    image: example.com/web:1\n"
+	out, _ := run(t, in, []byte(src), true)
+	back, _ := run(t, NewUninjector(), out, false)
+	if want := strings.Replace(src, "  annotations:\n", "", 1); string(back) != want {
+		t.Fatalf("got\n%s", back)
+	}
+}

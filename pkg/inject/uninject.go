@@ -104,18 +104,20 @@ func (d *deleter) run(p patcher) error {
 
 func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	del := &deleter{entries: map[*yaml.Node][]int{}, items: map[*yaml.Node][]int{}}
-	// userFlow reports whether the collection under key of parent is the
-	// user's, to be left empty rather than deleted. In YAML, what injection
-	// adds whole to a block mapping is in block style, so a flow
-	// collection there is the user's. In a flow mapping, injection adds
-	// keys at its end: a collection among the last keys, in the order
-	// injection adds them (insertable), may have been added, and is taken
-	// for added. JSON has only flow collections, and only the position.
-	userFlow := func(parent *yaml.Node, key string, n *yaml.Node, insertable []string) bool {
-		if n == nil || isJSON || !isFlow(n) {
+	// usersOwn reports whether the collection under key of parent, all of
+	// whose content injection added, is the user's, to be left empty (or
+	// null) rather than deleted. Injection appends the collections it adds
+	// whole at the end of their mapping, in the order of insertable, so one
+	// elsewhere is the user's; and in YAML it writes them in block style
+	// into a block mapping, so a flow collection there is the user's.
+	usersOwn := func(parent *yaml.Node, key string, n *yaml.Node, insertable []string) bool {
+		if n == nil {
 			return false
 		}
-		return !isFlow(parent) || !inTrailingRun(parent, key, insertable)
+		if !isJSON && isFlow(n) && !isFlow(parent) {
+			return true
+		}
+		return !inTrailingRun(parent, key, insertable)
 	}
 	_, meta := mapGet(pod, "metadata")
 	_, anns := mapGet(meta, "annotations")
@@ -173,7 +175,7 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 		if len(rm) == 0 {
 			continue
 		}
-		if len(rm) == len(list.Content) && !userFlow(spec, key, list, specInsertable) {
+		if len(rm) == len(list.Content) && !usersOwn(spec, key, list, specInsertable) {
 			del.entry(spec, ki)
 			continue
 		}
@@ -221,8 +223,8 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	if err != nil {
 		return err
 	}
-	goneA := removeEntries(del, meta, "annotations", anns, rmA, userFlow(meta, "annotations", anns, metaInsertable))
-	goneL := removeEntries(del, meta, "labels", labels, injectedLabels(labels), userFlow(meta, "labels", labels, metaInsertable))
+	goneA := removeEntries(del, meta, "annotations", anns, rmA, usersOwn(meta, "annotations", anns, metaInsertable))
+	goneL := removeEntries(del, meta, "labels", labels, injectedLabels(labels), usersOwn(meta, "labels", labels, metaInsertable))
 	// Metadata that held only what injection added was added by it.
 	if left := len(meta.Content) / 2; left > 0 && (goneA && goneL && left == 2 || goneA && labels == nil && left == 1) {
 		delete(del.entries, meta)
