@@ -46,8 +46,11 @@ func newUninjectCmd(f *cmdutil.Factory, runF func(*UninjectOptions) error) *cobr
 through the sidecar.istio.io/status annotation: the injected containers,
 volumes and pull secrets, the annotations and labels, and the probe rewrites
 (the originals come from the proxy's ISTIO_KUBE_APP_PROBERS). For output of
-meshctl kube-inject, uninject gives back the original bytes. No configuration
-and no cluster are needed.`,
+meshctl kube-inject, uninject gives back the original bytes: flow style, named
+probe ports (kept in a "# was: NAME" comment) and labels or annotations you had
+set yourself included; docs/guides/kube-inject.md lists the few inputs whose
+injected output cannot be told apart. No configuration and no cluster are
+needed.`,
 		Example: `  meshctl x uninject -f deploy-injected.yaml > deploy.yaml
   meshctl x uninject -f k8s/ --in-place`,
 		Args: cobra.NoArgs,
