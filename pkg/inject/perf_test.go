@@ -112,6 +112,9 @@ func TestValueCacheTable(t *testing.T) {
 		{"- a\n- b: c\n", false},    // not a mapping
 		{"", false},                 // null
 		{"'quoted key':\n  x: 1\n", true},
+		{"a: yes\nb: On\nc: NULL\nd: y\ne: word\nf: a-b.c/d_e\ng: x:y\nh: ab # c\ni: 'x'\n", true},
+		{"l:\n- on\n- Off\n- word\n- w1\n- a b\n- 'q'\n", true},
+		{"on: 1\nyes:\n  no: 2\nkey: v\n", true},
 	}
 	for _, tc := range tests {
 		vc := newValueCache()
@@ -135,6 +138,7 @@ func TestValueCacheTable(t *testing.T) {
 func FuzzValueCache(f *testing.F) {
 	f.Add([]byte("a: 1\nb:\n  c: [1, 2]\n  d:\n  - x\n  - y: 1\n"))
 	f.Add([]byte("list:\n- name: a\n  value: \"x\"\n- plain\n"))
+	f.Add([]byte("a: yes\nb: word-1.x/y_z\nl:\n- On\n- w\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		vc := newValueCache()
 		for round := 0; round < 3; round++ {

@@ -99,26 +99,40 @@ func simpleKey(l string) (string, bool) {
 
 // chunkable reports whether src is plain block YAML whose pieces can be
 // parsed apart.
-func chunkable(src []byte) bool {
-	for _, b := range src {
-		if (b < 0x20 && b != '\n') || b > 0x7e {
+func chunkable(src []byte) bool { return chunkableText(string(src)) }
+
+// chunkableText is chunkable of a string, line by line without splitting.
+func chunkableText(src string) bool {
+	for i := 0; i < len(src); i++ {
+		if b := src[i]; (b < 0x20 && b != '\n') || b > 0x7e {
 			return false
 		}
 	}
-	for _, l := range strings.Split(string(src), "\n") {
-		t := strings.TrimSpace(l)
-		if t == "" || t[0] == '#' {
-			continue
+	for rest := src; ; {
+		l := rest
+		nl := strings.IndexByte(rest, '\n')
+		if nl >= 0 {
+			l, rest = rest[:nl], rest[nl+1:]
 		}
-		if strings.HasPrefix(l, "---") || strings.HasPrefix(l, "...") || strings.HasPrefix(t, "? ") || strings.HasSuffix(t, "|") || strings.HasSuffix(t, ">") ||
-			strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|+") || strings.HasSuffix(t, ">-") || strings.HasSuffix(t, ">+") {
+		if !chunkableLine(l) {
 			return false
 		}
-		if oddToken(l) || !balanced(t) {
-			return false
+		if nl < 0 {
+			return true
 		}
 	}
-	return true
+}
+
+func chunkableLine(l string) bool {
+	t := strings.TrimSpace(l)
+	if t == "" || t[0] == '#' {
+		return true
+	}
+	if strings.HasPrefix(l, "---") || strings.HasPrefix(l, "...") || strings.HasPrefix(t, "? ") || strings.HasSuffix(t, "|") || strings.HasSuffix(t, ">") ||
+		strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|+") || strings.HasSuffix(t, ">-") || strings.HasSuffix(t, ">+") {
+		return false
+	}
+	return !oddToken(l) && balanced(t)
 }
 
 // balanced reports whether quotes and brackets close on the line.

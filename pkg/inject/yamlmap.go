@@ -84,10 +84,13 @@ func (c *valueCache) put(k string, v pieceVal) {
 // not a plain block mapping, or the result is not a JSON object: the
 // caller then takes the text path.
 func (c *valueCache) yamlToMap(src []byte) (map[string]any, bool) {
-	if c == nil || !chunkable(src) {
+	if c == nil {
 		return nil, false
 	}
 	txt := string(src)
+	if !chunkableText(txt) {
+		return nil, false
+	}
 	v, kind, ok := c.block(txt, lineSpans(txt))
 	if !ok || kind != '{' {
 		return nil, false
@@ -215,6 +218,9 @@ func (c *valueCache) piece(txt string, lines []span, item bool) (pieceVal, bool)
 // leaf decodes a piece with the YAML library, as chunkCache.leaf converts
 // it; pieces that hold more or less than one entry or item are refused.
 func (c *valueCache) leaf(text string, item bool) (pieceVal, bool) {
+	if v, ok := simpleLeaf(text, item); ok {
+		return v, true
+	}
 	j, err := yaml.YAMLToJSON([]byte(text))
 	if err != nil {
 		return pieceVal{}, false
@@ -266,4 +272,46 @@ func deepCopyJSON(v any) any {
 		return out
 	}
 	return v
+}
+
+// simpleLeaf reads the commonest leaf without the YAML library: one line
+// "key: word" or "- word" where key and word are plain scalars that can only
+// be strings (a letter, then letters, digits and ._/-; none of YAML 1.1's
+// boolean or null words, in any case).
+func simpleLeaf(text string, item bool) (pieceVal, bool) {
+	if strings.IndexByte(text, '\n') >= 0 {
+		return pieceVal{}, false
+	}
+	t := strings.TrimLeft(text, " ")
+	if item {
+		w, ok := strings.CutPrefix(t, "- ")
+		if !ok || !stringWord(w) {
+			return pieceVal{}, false
+		}
+		return pieceVal{val: w}, true
+	}
+	k, w, ok := strings.Cut(t, ": ")
+	if !ok || !stringWord(k) || !stringWord(w) {
+		return pieceVal{}, false
+	}
+	return pieceVal{key: k, val: w}, true
+}
+
+// stringWord reports whether a plain scalar is certainly a string to
+// YAML 1.1 and 1.2.
+func stringWord(w string) bool {
+	if w == "" || !(w[0] >= 'a' && w[0] <= 'z' || w[0] >= 'A' && w[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(w); i++ {
+		c := w[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '/' || c == '-') {
+			return false
+		}
+	}
+	switch strings.ToLower(w) {
+	case "y", "yes", "n", "no", "true", "false", "on", "off", "null":
+		return false
+	}
+	return true
 }
