@@ -13,7 +13,8 @@ import (
 
 // FuzzInject feeds arbitrary streams to injection: it must never panic;
 // when it succeeds, every document it changed must parse, injecting again
-// must change nothing, and uninjecting must succeed.
+// must change nothing, and uninjecting must succeed and give documents that
+// inject again.
 func FuzzInject(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "in", "*"))
 	for _, p := range files {
@@ -24,6 +25,7 @@ func FuzzInject(f *testing.F) {
 	}
 	f.Add([]byte("kind: Pod\nspec:\n  containers: [{name: a}]\n"))
 	f.Add([]byte("kind: List\nitems: 3\n"))
+	f.Add([]byte("kind: Pod\nmetadata: {labels: {app: a}, annotations: {}}\nspec:\n  initContainers: []\n  containers: [{name: a, ports: [{name: p, containerPort: 1}], readinessProbe: {httpGet: {port: p}}}]\n"))
 	in := injectorFor(f, nil, "")
 	f.Fuzz(func(t *testing.T, src []byte) {
 		var out bytes.Buffer
@@ -53,6 +55,11 @@ func FuzzInject(f *testing.F) {
 		var back bytes.Buffer
 		if err := sequential(NewUninjector(), out.Bytes(), &back, false); err != nil {
 			t.Fatalf("uninject failed: %v\noutput:\n%s", err, out.Bytes())
+		}
+		// What uninjection gives must read and inject again.
+		var re bytes.Buffer
+		if err := sequential(in, back.Bytes(), &re, true); err != nil {
+			t.Fatalf("injecting the uninjected output failed: %v\nuninjected:\n%s", err, back.Bytes())
 		}
 	})
 }
