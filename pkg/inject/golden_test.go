@@ -659,3 +659,31 @@ spec:
 		t.Fatalf("got\n%s", back)
 	}
 }
+
+// A port note whose spacing was edited stays as a comment; the port still
+// gets its name back.
+func TestNamedPortNoteEdited(t *testing.T) {
+	t.Parallel()
+	src := podHead + `spec:
+  containers:
+  - name: web
+    image: example.com/web:1
+    ports:
+    - name: http
+      containerPort: 8080
+    readinessProbe:
+      httpGet:
+        path: /app-health/web/readyz
+        port: 15020   # was: http
+  - name: istio-proxy
+    image: example.com/proxy:1
+    env:
+    - name: ISTIO_KUBE_APP_PROBERS
+      value: '{"/app-health/web/readyz":{"httpGet":{"path":"/ready","port":8080}}}'
+`
+	src = strings.Replace(src, "  name: web\n", "  name: web\n  annotations:\n    sidecar.istio.io/status: '{\"containers\":[\"istio-proxy\"]}'\n", 1)
+	back, _ := run(t, NewUninjector(), []byte(src), false)
+	if !strings.Contains(string(back), "        port: http   # was: http\n") || strings.Contains(string(back), "istio-proxy") {
+		t.Fatalf("got\n%s", back)
+	}
+}

@@ -599,10 +599,8 @@ func (t *textPatcher) replaceNoted(n *yaml.Node, v, tag, add, drop string) error
 		text = scalarText(v, false)
 	}
 	rest := l[end:]
-	if drop != "" {
-		if !strings.HasPrefix(rest, " "+drop) || len(rest) > len(drop)+1 && !strings.HasPrefix(rest[len(drop)+1:], " ") {
-			return errFallback
-		}
+	// A note not found as written (its spacing edited) stays.
+	if drop != "" && strings.HasPrefix(rest, " "+drop) && (len(rest) == len(drop)+1 || rest[len(drop)+1] == ' ') {
 		rest = rest[len(drop)+1:]
 	}
 	if add != "" {
@@ -630,10 +628,7 @@ func (t *textPatcher) noteAfter(n *yaml.Node, add, drop string) error {
 	if rest != "" && !strings.HasPrefix(rest, " #") {
 		return nil
 	}
-	if drop != "" {
-		if !strings.HasPrefix(rest, " "+drop) {
-			return nil
-		}
+	if drop != "" && strings.HasPrefix(rest, " "+drop) && (len(rest) == len(drop)+1 || rest[len(drop)+1] == ' ') {
 		t.addBytes(closing+1, closing+2+len(drop), "")
 	}
 	if add != "" {
@@ -666,10 +661,7 @@ func (t *textPatcher) replaceEntry(m *yaml.Node, idx int, pairs []*yaml.Node, dr
 			end += closing
 		}
 		rest := strings.TrimSuffix(t.src[closing+1:end], "\r")
-		if drop != "" {
-			if !strings.HasPrefix(rest, " "+drop) {
-				return errFallback
-			}
+		if drop != "" && strings.HasPrefix(rest, " "+drop) && (len(rest) == len(drop)+1 || rest[len(drop)+1] == ' ') {
 			rest = rest[len(drop)+1:]
 		}
 		text := flowText(pairs[0]) + ": " + flowText(pairs[1])
