@@ -25,7 +25,7 @@ type valueCache struct {
 
 var pieceSeed = maphash.MakeSeed()
 
-const maxSeen = 1 << 16
+const maxSeen = 1 << 12
 
 // pieceVal is a decoded piece: a mapping entry (key, val) or a list item
 // (val).
