@@ -16,4 +16,4 @@ for _ in 1 2 3; do
   /usr/bin/time -f '%e s wall, %U s user, %S s sys, %M KiB max RSS' \
     "$bin" kube-inject -f "$tmp/in.yaml" 2>&1 >"$tmp/out.yaml" | tail -1
 done
-echo "output: $(wc -c < "$tmp/out.yaml") bytes"
+echo "output: $(wc -c < "$tmp/out.yaml") bytes, sha256 $(sha256sum < "$tmp/out.yaml" | cut -d' ' -f1)"
