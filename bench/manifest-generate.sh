@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 bin=${1:-bin/meshctl}
 [[ -x "$bin" ]] || make build >/dev/null
 args=(manifest generate --set profile=demo)
+# A binary the linker has just written sits in the page cache in a form that
+# maps more of it per fault: every run of it shows some MiB more RSS (start-up
+# included) until the cache is rebuilt. Write it back and drop it from the
+# cache, so the figures do not depend on how recently it was built.
+sync "$bin" && dd if="$bin" iflag=nocache count=0 status=none || true
 echo "binary: $bin ($(du -h "$bin" | cut -f1)), output: $("$bin" "${args[@]}" | wc -c) bytes, $("$bin" "${args[@]}" | grep -c '^kind:') objects"
 if command -v hyperfine >/dev/null; then
   hyperfine -N --warmup 5 --runs 100 --output=pipe "$bin ${args[*]}"
