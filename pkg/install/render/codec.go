@@ -8,14 +8,13 @@ import (
 	yaml2 "go.yaml.in/yaml/v2"
 )
 
-// The rendered charts are parsed and printed with the YAML library
-// directly: sigs.k8s.io/yaml would convert every document to JSON and back
-// on the way in and on the way out, which was a third of a render's time.
+// The rendered charts are parsed with the YAML library directly (or with
+// decodeJSON for JSON documents) and printed with yamlEmitter, which prints
+// exactly what the YAML library's Marshal prints: sigs.k8s.io/yaml would
+// convert every document to JSON and back on the way in and on the way out.
 // The output is the same as sigs.k8s.io/yaml's: keys in byte order, numbers
-// and strings styled by the same emitter.
+// and strings styled by the same rules.
 
-// decodeYAML parses one YAML document into JSON-compatible values: maps
-// with string keys, int64, float64, bool, string and nil.
 // decodeDocument decodes one rendered document. Documents written as JSON
 // (the generated CRDs are) go through decodeJSON, many times faster than
 // the YAML parser; anything else, or JSON that does not parse, is YAML.
@@ -28,6 +27,8 @@ func decodeDocument(b []byte) (map[string]any, error) {
 	return decodeYAML(b)
 }
 
+// decodeYAML parses one YAML document into JSON-compatible values: maps
+// with string keys, int64, float64, bool, string and nil.
 func decodeYAML(b []byte) (map[string]any, error) {
 	var v any
 	if err := yaml2.Unmarshal(b, &v); err != nil {
