@@ -216,19 +216,25 @@ func (t target) result(d yamlstream.Document, a Action, reason string) Result {
 
 // decodePod reads a pod template node into a Pod.
 func decodePod(d yamlstream.Document, n *yaml.Node) (*corev1.Pod, error) {
-	var v map[string]any
-	if err := n.Decode(&v); err != nil {
-		return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
-	}
-	delete(v, "status")
-	b, err := json.Marshal(map[string]any{"metadata": v["metadata"], "spec": v["spec"]})
-	if err != nil {
-		return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
-	}
 	pod := &corev1.Pod{}
+	// Plain trees go straight to JSON; the rest, and any error, the
+	// library's way.
+	b, fast := podJSON(n)
 	// Field names are case-sensitive, as the API server reads them.
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, pod); err != nil {
-		return nil, fmt.Errorf("%s: line %d: invalid pod template: %w", d.Where(), n.Line+d.Line-1, err)
+	if !fast || sigsjson.UnmarshalCaseSensitivePreserveInts(b, pod) != nil {
+		var v map[string]any
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
+		}
+		delete(v, "status")
+		b, err := json.Marshal(map[string]any{"metadata": v["metadata"], "spec": v["spec"]})
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
+		}
+		pod = &corev1.Pod{}
+		if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, pod); err != nil {
+			return nil, fmt.Errorf("%s: line %d: invalid pod template: %w", d.Where(), n.Line+d.Line-1, err)
+		}
 	}
 	seen := map[string]bool{}
 	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {

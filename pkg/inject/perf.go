@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/mergepatch"
@@ -185,4 +186,147 @@ func putBuf(b *bytes.Buffer) {
 	if b.Cap() <= 1<<20 {
 		bufPool.Put(b)
 	}
+}
+
+// podJSON is the JSON decodePod builds from a pod template node — yaml.v3's
+// decoding into map[string]any, then json.Marshal of its metadata and spec
+// — written straight from the nodes. Keys come in document order rather
+// than sorted, which decoding into a Pod does not see, since keys are
+// unique. ok is false for anything but untagged mappings, lists and scalars
+// with unique string keys: the caller then takes the library's way, which
+// also words the errors.
+func podJSON(n *yamlv3.Node) ([]byte, bool) {
+	if n.Kind != yamlv3.MappingNode || !plainTree(n) {
+		return nil, false
+	}
+	var meta, spec *yamlv3.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "metadata":
+			meta = n.Content[i+1]
+		case "spec":
+			spec = n.Content[i+1]
+		}
+	}
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"metadata":`...)
+	b, ok := appendNodeJSON(b, meta)
+	if !ok {
+		return nil, false
+	}
+	b = append(b, `,"spec":`...)
+	if b, ok = appendNodeJSON(b, spec); !ok {
+		return nil, false
+	}
+	return append(b, '}'), true
+}
+
+// plainTree reports whether a subtree has no tags, aliases or merge keys,
+// and its mappings have unique string keys.
+func plainTree(n *yamlv3.Node) bool {
+	if n.Style&yamlv3.TaggedStyle != 0 {
+		return false
+	}
+	switch n.Kind {
+	case yamlv3.ScalarNode:
+		return true
+	case yamlv3.SequenceNode:
+		for _, c := range n.Content {
+			if !plainTree(c) {
+				return false
+			}
+		}
+		return true
+	case yamlv3.MappingNode:
+		var seen map[string]struct{}
+		if len(n.Content) > 16 {
+			seen = make(map[string]struct{}, len(n.Content)/2)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yamlv3.ScalarNode || k.Style&yamlv3.TaggedStyle != 0 || k.ShortTag() != "!!str" {
+				return false
+			}
+			if seen != nil {
+				if _, dup := seen[k.Value]; dup {
+					return false
+				}
+				seen[k.Value] = struct{}{}
+			} else {
+				for j := 0; j < i; j += 2 {
+					if n.Content[j].Value == k.Value {
+						return false
+					}
+				}
+			}
+			if !plainTree(n.Content[i+1]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// appendNodeJSON appends the JSON of a plain subtree (nil is null).
+func appendNodeJSON(b []byte, n *yamlv3.Node) ([]byte, bool) {
+	if n == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	switch n.Kind {
+	case yamlv3.MappingNode:
+		b = append(b, '{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, n.Content[i].Value)
+			b = append(b, ':')
+			if b, ok = appendNodeJSON(b, n.Content[i+1]); !ok {
+				return nil, false
+			}
+		}
+		return append(b, '}'), true
+	case yamlv3.SequenceNode:
+		b = append(b, '[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, ok = appendNodeJSON(b, c); !ok {
+				return nil, false
+			}
+		}
+		return append(b, ']'), true
+	case yamlv3.ScalarNode:
+		if n.ShortTag() == "!!str" {
+			return appendJSONString(b, n.Value), true
+		}
+		// Numbers, booleans, nulls and the rest: as the library decodes
+		// and marshals them.
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, false
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			return nil, false
+		}
+		return append(b, j...), true
+	}
+	return nil, false
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			j, _ := json.Marshal(s)
+			return append(b, j...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -3,8 +3,13 @@ package inject
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+	sigsjson "sigs.k8s.io/json"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -273,4 +278,104 @@ func TestToYAMLMemo(t *testing.T) {
 	if got := memo.toYAML(values[0]); got != "requests:\n  cpu: 100m\n  memory: 128Mi\n" {
 		t.Errorf("got %q", got)
 	}
+}
+
+// slowPod is decodePod's library way: yaml.v3 into a map, JSON, a Pod.
+func slowPod(n *yamlv3.Node) (*corev1.Pod, error) {
+	var v map[string]any
+	if err := n.Decode(&v); err != nil {
+		return nil, err
+	}
+	delete(v, "status")
+	b, err := json.Marshal(map[string]any{"metadata": v["metadata"], "spec": v["spec"]})
+	if err != nil {
+		return nil, err
+	}
+	pod := &corev1.Pod{}
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, pod); err != nil {
+		return nil, err
+	}
+	return pod, nil
+}
+
+// checkPodJSON: where podJSON takes a pod template, the Pod read from its
+// JSON is the library way's Pod.
+func checkPodJSON(t *testing.T, src []byte) (fast int) {
+	t.Helper()
+	var doc yamlv3.Node
+	if yamlv3.Unmarshal(src, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	var walk func(n *yamlv3.Node)
+	walk = func(n *yamlv3.Node) {
+		if n.Kind == yamlv3.MappingNode {
+			if b, ok := podJSON(n); ok {
+				want, werr := slowPod(n)
+				got := &corev1.Pod{}
+				gerr := sigsjson.UnmarshalCaseSensitivePreserveInts(b, got)
+				if gerr == nil && werr != nil {
+					t.Fatalf("%q: direct JSON %s read, the library way failed: %v", src, b, werr)
+				}
+				if gerr == nil && !reflect.DeepEqual(got, want) {
+					t.Fatalf("%q: pods differ\n%#v\n%#v", src, got, want)
+				}
+				if gerr == nil {
+					fast++
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(doc.Content[0])
+	return fast
+}
+
+func TestPodJSONMatchesLibrary(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "in", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatal(files, err)
+	}
+	fast := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range bytes.Split(src, []byte("\n---")) {
+			fast += checkPodJSON(t, d)
+		}
+	}
+	if fast < 20 {
+		t.Fatalf("only %d pod templates took the direct way", fast)
+	}
+	tricky := []string{
+		"metadata: {name: a, labels: {x: 'y', n: 1, b: true, z: null}}\nspec: {containers: [{name: c, image: i}]}\n",
+		"metadata: {name: a}\nspec: {containers: [{name: c, resources: {requests: {cpu: 0.5, memory: 1e3}}}]}\n",
+		"metadata: {name: a}\nspec: {containers: [{name: c, ports: [{containerPort: 0x50}]}], priority: 12345678901234567890}\n",
+		"metadata: {name: \"\\u00e9\\t<&>\", annotations: {a: \"x\\ny\", b: 2001-12-14, c: ~}}\nspec: {}\n",
+		"metadata: {name: a, labels: {x: !!str 1}}\nspec: {}\n", // tagged: library way
+		"metadata: &m {name: a}\nspec: {hostname: *m}\n",        // alias: library way
+		"metadata: {name: a, name: b}\nspec: {}\n",              // duplicate: library way
+		"metadata: {name: a, labels: {1: x}}\nspec: {}\n",       // int key: library way
+		"metadata: {name: a}\nspec: {containers: [{name: c, <<: {image: i}}]}\n",
+		"metadata: {name: a}\nspec: {containers: [{name: c}], activeDeadlineSeconds: .inf}\n",
+		"metadata: {name: a}\nspec: {containers: [{name: c}]}\nstatus: {phase: .inf, x: [1, 2]}\n",
+		"metadata: {name: a}\nspec: {containers: {name: c}}\n", // type error
+		"metadata: {Name: a}\nspec: {Containers: [{name: c}]}\n",
+		"spec: {containers: [{name: c, args: [yes, on, 'no', True, 1_000, 0o17, +1, -0, 010]}]}\n",
+	}
+	for _, s := range tricky {
+		checkPodJSON(t, []byte(s))
+	}
+}
+
+func FuzzPodJSON(f *testing.F) {
+	f.Add([]byte("metadata: {name: a, labels: {x: 'y'}}\nspec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}\n"))
+	f.Add([]byte("metadata:\n  name: a\nspec:\n  containers:\n  - name: c\n    args: [1, 2.5, true, null, x]\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		checkPodJSON(t, src)
+	})
 }
