@@ -4,8 +4,11 @@
 // istio.io/api types, both pinned in go.mod, so the CRDs can never disagree
 // with the API version meshctl is built against. The value bounds Istio's
 // API declares in its field comments (item counts, lengths, ranges,
-// patterns) and its minimum duration are read from that module's generated
-// Go sources, located with `go list`; descriptions are left out.
+// patterns), its minimum duration and the CEL rules of its XValidation
+// markers (on messages, fields, list items and map values, with Istio's
+// oneof/default/index macros expanded) are read from that module's
+// generated Go sources, located with `go list`; descriptions are left out.
+// A test checks the rules against the CRDs Istio publishes in that module.
 //
 // Rerun with `go generate ./pkg/crdgen/...`; a test fails when the committed
 // file is stale.

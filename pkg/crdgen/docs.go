@@ -2,6 +2,7 @@ package crdgen
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -24,16 +25,29 @@ import (
 // module's sources, the exact version in go.mod, so the schemas get the same
 // bounds.
 
-// doc is what a field's comment says about validation.
+// doc is what a field's or message's comment says about validation.
 type doc struct {
 	markers map[string]string // e.g. "MaxItems" → "16", "value:MaxLength" → "63"
+	// rules are the CEL rules of the XValidation markers, in the order
+	// written, with Istio's macros expanded.
+	rules []docRule
+	// ignore lists the messages of rules of the field's message type that
+	// do not hold here (IgnoreSubValidation).
+	ignore []string
+}
+
+// docRule is one x-kubernetes-validations rule.
+type docRule struct {
+	value   bool // on each item of a list or value of a map, not the field
+	rule    string
+	message string
 }
 
 type goName struct{ pkg, name string }
 
 type docKey struct {
 	goName
-	field string // proto field name
+	field string // proto field name; "" for the message's own comment
 }
 
 type docIndex map[docKey]doc
@@ -114,6 +128,18 @@ func (idx docIndex) parsePackage(pkg, dir string) error {
 				if !ok {
 					continue
 				}
+				// The message's own comment, with its message-level rules.
+				cg := ts.Doc
+				if cg == nil && len(gd.Specs) == 1 {
+					cg = gd.Doc
+				}
+				md, err := parseDoc(cg)
+				if err != nil {
+					return fmt.Errorf("%s.%s: %w", pkg, ts.Name.Name, err)
+				}
+				if len(md.rules) > 0 {
+					idx[docKey{goName{pkg, ts.Name.Name}, ""}] = md
+				}
 				for _, fld := range st.Fields.List {
 					name, oneof := protoFieldName(fld)
 					if name == "" {
@@ -131,7 +157,11 @@ func (idx docIndex) parsePackage(pkg, dir string) error {
 						}
 						owner = owner[:i]
 					}
-					idx[docKey{goName{pkg, owner}, name}] = parseDoc(fld.Doc)
+					fd, err := parseDoc(fld.Doc)
+					if err != nil {
+						return fmt.Errorf("%s.%s.%s: %w", pkg, owner, name, err)
+					}
+					idx[docKey{goName{pkg, owner}, name}] = fd
 				}
 			}
 		}
@@ -161,13 +191,28 @@ func protoFieldName(f *ast.Field) (name string, oneof bool) {
 }
 
 // parseDoc reads the validation markers of a comment.
-func parseDoc(cg *ast.CommentGroup) doc {
+func parseDoc(cg *ast.CommentGroup) (doc, error) {
 	d := doc{markers: map[string]string{}}
 	if cg == nil {
-		return d
+		return d, nil
 	}
 	for _, line := range strings.Split(cg.Text(), "\n") {
 		line = strings.TrimSpace(line)
+		if r, ok, err := xValidation(line); ok || err != nil {
+			if err != nil {
+				return d, err
+			}
+			d.rules = append(d.rules, r)
+			continue
+		}
+		if list, ok := strings.CutPrefix(line, "+protoc-gen-crd:validation:IgnoreSubValidation:"); ok {
+			var msgs []string
+			if err := json.Unmarshal([]byte(list), &msgs); err != nil {
+				return d, fmt.Errorf("%s: %w", line, err)
+			}
+			d.ignore = append(d.ignore, msgs...)
+			continue
+		}
 		if k, v, ok := marker(line); ok {
 			d.markers[k] = v
 		}
@@ -175,7 +220,95 @@ func parseDoc(cg *ast.CommentGroup) doc {
 			d.markers["duration-validation"] = "none"
 		}
 	}
-	return d
+	return d, nil
+}
+
+// xValidation reads an XValidation marker: on the field or message itself
+// (+kubebuilder:validation:XValidation:message="...",rule="..."), or on
+// each item or map value (+protoc-gen-crd:list-value-validation:XValidation:
+// and map-value-validation). The rule's Istio macros are expanded.
+func xValidation(line string) (r docRule, ok bool, err error) {
+	args, found := strings.CutPrefix(line, "+kubebuilder:validation:XValidation:")
+	if !found {
+		for _, p := range []string{"+protoc-gen-crd:list-value-validation:XValidation:", "+protoc-gen-crd:map-value-validation:XValidation:"} {
+			if args, found = strings.CutPrefix(line, p); found {
+				r.value = true
+				break
+			}
+		}
+	}
+	if !found {
+		return r, false, nil
+	}
+	kv, err := markerArgs(args)
+	if err != nil {
+		return r, true, fmt.Errorf("%s: %w", line, err)
+	}
+	if kv["rule"] == "" {
+		return r, true, fmt.Errorf("%s: no rule", line)
+	}
+	// Go's doc comment formatting turned the proto's '' (CEL's empty
+	// string) into a typographic quote in the generated sources.
+	rule := strings.ReplaceAll(kv["rule"], "\u201d", "''")
+	if r.rule, err = expandIstioRule(rule); err != nil {
+		return r, true, err
+	}
+	r.message = kv["message"]
+	return r, true, nil
+}
+
+// markerArgs splits a marker's key=value arguments. A value in double
+// quotes may hold commas and, as Istio writes them, unescaped quotes: it
+// ends at the quote followed by the next argument or the end of the line.
+func markerArgs(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for s != "" {
+		k, rest, ok := strings.Cut(s, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " ,\"") {
+			return nil, fmt.Errorf("bad argument %q", s)
+		}
+		var v string
+		if strings.HasPrefix(rest, `"`) {
+			end := -1
+			for i := 1; i < len(rest); i++ {
+				if rest[i] == '"' && (i == len(rest)-1 || nextArg(rest[i+1:])) {
+					end = i
+					break
+				}
+			}
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated value of %s", k)
+			}
+			v, rest = rest[1:end], rest[end+1:]
+		} else {
+			v, rest, _ = strings.Cut(rest, ",")
+			rest = "," + rest
+			if rest == "," {
+				rest = ""
+			}
+		}
+		out[k] = v
+		s = strings.TrimPrefix(rest, ",")
+	}
+	return out, nil
+}
+
+// nextArg reports whether s starts a further argument: ",name=".
+func nextArg(s string) bool {
+	s, ok := strings.CutPrefix(s, ",")
+	if !ok {
+		return false
+	}
+	k, _, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // marker parses a validation marker line. Bounds on the field itself keep
@@ -206,6 +339,15 @@ func goNameOf(md protoreflect.MessageDescriptor) (goName, bool) {
 		t = t.Elem()
 	}
 	return goName{t.PkgPath(), t.Name()}, true
+}
+
+// message is what the message's own comment says.
+func (idx docIndex) message(md protoreflect.MessageDescriptor) doc {
+	n, ok := goNameOf(md)
+	if !ok {
+		return doc{}
+	}
+	return idx[docKey{n, ""}]
 }
 
 func (idx docIndex) field(fd protoreflect.FieldDescriptor) doc {

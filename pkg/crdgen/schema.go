@@ -96,6 +96,11 @@ func (b *schemaBuilder) message(md protoreflect.MessageDescriptor) apiextv1.JSON
 		}
 	}
 	b.oneOfs(md, &s)
+	if b.docs != nil {
+		for _, r := range b.docs.message(md).rules {
+			s.XValidations = append(s.XValidations, apiextv1.ValidationRule{Rule: r.rule, Message: r.message})
+		}
+	}
 	return s
 }
 
@@ -224,6 +229,23 @@ func applyDoc(s *apiextv1.JSONSchemaProps, fd protoreflect.FieldDescriptor, d do
 			Rule:    "duration(self) >= duration('1ms')",
 			Message: "must be a valid duration greater than 1ms",
 		})
+	}
+	// The field's rules come after those of its message's own comment; a
+	// rule of that message that does not hold here is dropped.
+	if len(d.ignore) > 0 {
+		s.XValidations = slices.DeleteFunc(s.XValidations, func(r apiextv1.ValidationRule) bool {
+			return slices.Contains(d.ignore, r.Message)
+		})
+		if len(s.XValidations) == 0 {
+			s.XValidations = nil
+		}
+	}
+	for _, r := range d.rules {
+		target := s
+		if r.value {
+			target = value
+		}
+		target.XValidations = append(target.XValidations, apiextv1.ValidationRule{Rule: r.rule, Message: r.message})
 	}
 	for _, k := range sortedKeys(d.markers) {
 		v := d.markers[k]

@@ -30,6 +30,8 @@ func TestMain(m *testing.M) { testcluster.Main(m) }
 type doc struct {
 	obj   *unstructured.Unstructured
 	field string // for invalid documents: the field the server must name
+	// message, for a document a CEL rule rejects: the rule's message.
+	message string
 }
 
 func readDocs(t *testing.T, name string) []doc {
@@ -40,13 +42,16 @@ func readDocs(t *testing.T, name string) []doc {
 		if err := yaml.Unmarshal(d.Raw, &u.Object); err != nil {
 			t.Fatalf("%s: %v", d.Where(), err)
 		}
-		field := ""
+		field, message := "", ""
 		for _, line := range strings.Split(string(d.Raw), "\n") {
 			if f, ok := strings.CutPrefix(line, "# field: "); ok {
 				field = f
 			}
+			if m, ok := strings.CutPrefix(line, "# message: "); ok {
+				message = m
+			}
 		}
-		out = append(out, doc{obj: u, field: field})
+		out = append(out, doc{obj: u, field: field, message: message})
 		return nil
 	})
 	if err != nil {
@@ -188,6 +193,7 @@ func TestGeneratedCRDsOnARealAPIServer(t *testing.T) {
 	})
 	t.Run("invalid config is rejected naming the field", func(t *testing.T) {
 		docs := readDocs(t, "invalid.yaml")
+		rules := 0
 		if len(docs) < 5 {
 			t.Fatalf("only %d invalid documents", len(docs))
 		}
@@ -204,6 +210,16 @@ func TestGeneratedCRDsOnARealAPIServer(t *testing.T) {
 			if !strings.Contains(msg, d.field+": ") && !strings.Contains(msg, `"`+d.field+`"`) {
 				t.Errorf("%s/%s: error does not name %s:\n%s", d.obj.GetKind(), d.obj.GetName(), d.field, msg)
 			}
+			if d.message != "" {
+				rules++
+				// A CEL rule's rejection: the field, then the rule's message.
+				if !strings.Contains(msg, d.field+": Invalid value: ") || !strings.Contains(msg, d.message) {
+					t.Errorf("%s/%s: error is not the rule's %q on %s:\n%s", d.obj.GetKind(), d.obj.GetName(), d.message, d.field, msg)
+				}
+			}
+		}
+		if rules < 10 {
+			t.Errorf("only %d documents rejected by CEL rules", rules)
 		}
 	})
 }
