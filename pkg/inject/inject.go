@@ -335,6 +335,12 @@ func (in *Injector) InjectDocument(d yamlstream.Document) ([]byte, []Result, err
 	return in.injectOnce(d, doc)
 }
 
+// podTemplateJSON marshals as a map of "metadata" and "spec" does.
+type podTemplateJSON struct {
+	Metadata metav1.ObjectMeta `json:"metadata"`
+	Spec     corev1.PodSpec    `json:"spec"`
+}
+
 type change struct {
 	t    target
 	want *yaml.Node
@@ -369,7 +375,7 @@ func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, [
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %s/%s: %w", d.Where(), strings.ToLower(t.kind), t.name, err)
 		}
-		b, err := json.Marshal(map[string]any{"metadata": out.ObjectMeta, "spec": out.Spec})
+		b, err := json.Marshal(podTemplateJSON{out.ObjectMeta, out.Spec})
 		if err != nil {
 			return nil, nil, err
 		}
