@@ -564,7 +564,8 @@ func (p *celParser) binary(level int) (*celNode, error) {
 	}
 	for {
 		t, ok := p.peek()
-		if !ok || (t.kind != tokPunct && t.text != "in") || !containsStr(binaryLevels[level], t.text) {
+		isOp := t.kind == tokPunct || t.kind == tokIdent && t.text == "in"
+		if !ok || !isOp || !containsStr(binaryLevels[level], t.text) {
 			return l, nil
 		}
 		p.pos++

@@ -49,7 +49,7 @@ func TestIstioRuleMacros(t *testing.T) {
 			t.Errorf("%s: not canonical: %s (%v)", got, again, err)
 		}
 	}
-	for _, bad := range []string{"oneof(self.a, 1)", "default(self.a)", "default(a, 1)", "self.index({}, 'x')", "a +", "(a", "'open", "a ? b", "a @ b", "[1, 2"} {
+	for _, bad := range []string{"oneof(self.a, 1)", "default(self.a)", "default(a, 1)", "self.index({}, 'x')", "a +", "(a", "'open", "a ? b", "a @ b", "[1, 2", "a 'in' b", "a in"} {
 		if got, err := expandIstioRule(bad); err == nil {
 			t.Errorf("%s: no error, got %s", bad, got)
 		}
