@@ -312,10 +312,11 @@ func (a *Applier) waitServed(ctx context.Context, crds []manifest.Object, timeou
 		a.Client.Mapper.Reset()
 		var missing []string
 		for _, o := range crds {
-			gk, version := servedKind(o.Object)
-			if gk.Kind == "" {
+			gvr, kind, ok := ServedResource(o.Object)
+			if !ok {
 				continue
 			}
+			gk, version := schema.GroupKind{Group: gvr.Group, Kind: kind}, gvr.Version
 			if _, err := a.Client.Mapper.RESTMapping(gk, version); err != nil {
 				if !meta.IsNoMatchError(err) {
 					return fmt.Errorf("looking up %s: %w", gk, kube.Explain(err, a.Client.Host()))
@@ -337,19 +338,21 @@ func (a *Applier) waitServed(ctx context.Context, crds []manifest.Object, timeou
 	}
 }
 
-// servedKind returns a CRD's group and kind and its first served version.
-func servedKind(crd *unstructured.Unstructured) (schema.GroupKind, string) {
+// ServedResource returns a CRD's first served version as a resource, and
+// its kind; ok is false when the CRD serves no version.
+func ServedResource(crd *unstructured.Unstructured) (gvr schema.GroupVersionResource, kind string, ok bool) {
 	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
-	kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+	plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
+	kind, _, _ = unstructured.NestedString(crd.Object, "spec", "names", "kind")
 	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
 	for _, v := range versions {
 		m, _ := v.(map[string]any)
 		if served, _ := m["served"].(bool); served {
 			name, _ := m["name"].(string)
-			return schema.GroupKind{Group: group, Kind: kind}, name
+			return schema.GroupVersionResource{Group: group, Version: name, Resource: plural}, kind, plural != "" && kind != ""
 		}
 	}
-	return schema.GroupKind{}, ""
+	return schema.GroupVersionResource{}, "", false
 }
 
 // Check tells once whether an object is ready and, when it is not, why.

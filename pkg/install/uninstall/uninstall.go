@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshctl/meshctl/pkg/install/apply"
 	"github.com/meshctl/meshctl/pkg/install/manifest"
@@ -310,7 +309,7 @@ func Instances(ctx context.Context, c *kube.Client, plan []*unstructured.Unstruc
 		if u.GetKind() != "CustomResourceDefinition" {
 			continue
 		}
-		gvr, kind, ok := storedResource(u)
+		gvr, kind, ok := apply.ServedResource(u)
 		if !ok {
 			continue
 		}
@@ -337,21 +336,4 @@ func Instances(ctx context.Context, c *kube.Client, plan []*unstructured.Unstruc
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// storedResource returns the resource of a CRD's first served version and
-// its kind.
-func storedResource(crd *unstructured.Unstructured) (schema.GroupVersionResource, string, bool) {
-	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
-	plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
-	kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
-	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
-	for _, v := range versions {
-		m, _ := v.(map[string]any)
-		if served, _ := m["served"].(bool); served {
-			name, _ := m["name"].(string)
-			return schema.GroupVersionResource{Group: group, Version: name, Resource: plural}, kind, plural != ""
-		}
-	}
-	return schema.GroupVersionResource{}, "", false
 }
