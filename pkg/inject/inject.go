@@ -257,14 +257,8 @@ func skipReason(w Workload, pod *corev1.Pod, revision string) string {
 	if _, injected := pod.Annotations[annStatus]; !injected && findContainer(pod, proxyName) != nil {
 		return "has its own " + proxyName + " container (customized sidecars are not supported)"
 	}
-	if v, ok := pod.Labels[annInject]; ok {
-		if b, err := strconv.ParseBool(v); err == nil && !b {
-			return "disabled by label " + annInject
-		}
-	} else if v, ok := pod.Annotations[annInject]; ok {
-		if b, err := strconv.ParseBool(v); err == nil && !b {
-			return "disabled by annotation " + annInject
-		}
+	if v, from := injectSelector(pod); v == "false" {
+		return "disabled by " + from + " " + annInject
 	}
 	if rev, ok := pod.Labels["istio.io/rev"]; ok && rev != revisionName(revision) {
 		return fmt.Sprintf("labelled for revision %q, injecting for %q", rev, revisionName(revision))
@@ -277,6 +271,29 @@ func skipReason(w Workload, pod *corev1.Pod, revision string) string {
 		return "system namespace " + ns
 	}
 	return ""
+}
+
+// injectSelector returns the pod's sidecar.istio.io/inject value and where
+// it is set: the label wins over the annotation, as in Istio's injector.
+func injectSelector(pod *corev1.Pod) (value, from string) {
+	if v, ok := pod.Labels[annInject]; ok {
+		return v, "label"
+	}
+	if v, ok := pod.Annotations[annInject]; ok {
+		return v, "annotation"
+	}
+	return "", ""
+}
+
+// selectorNote warns about an inject value Istio ignores: only "true" and
+// "false" count; anything else ("False", "no", "0") falls back to the
+// default policy, which injects.
+func selectorNote(pod *corev1.Pod) string {
+	v, from := injectSelector(pod)
+	if v == "" || v == "true" || v == "false" {
+		return ""
+	}
+	return fmt.Sprintf("%s %s=%q ignored: only \"true\" and \"false\" are accepted", from, annInject, v)
 }
 
 func revisionName(r string) string {
@@ -384,7 +401,7 @@ func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, [
 			return nil, nil, err
 		}
 		changes = append(changes, change{t, want})
-		res = append(res, t.result(d, Injected, ""))
+		res = append(res, t.result(d, Injected, selectorNote(pod)))
 	}
 	if len(changes) == 0 {
 		return d.Raw, res, nil
