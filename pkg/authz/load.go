@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshctl/meshctl/pkg/mesh"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -37,7 +38,10 @@ type Loader struct {
 	meshYAML   []byte
 	meshWhere  string
 	meshFixed  bool
-	snap       Snapshot
+	// injectorDomain is global.proxy.clusterDomain of the sidecar
+	// injector ConfigMap, when the input holds it.
+	injectorDomain string
+	snap           Snapshot
 }
 
 type template struct {
@@ -125,6 +129,9 @@ func (l *Loader) add(env envelope, data []byte, where string) error {
 			if m.Name == "istio" || l.meshYAML == nil {
 				l.meshYAML, l.meshWhere = []byte(env.Data["mesh"]), where
 			}
+		}
+		if m.Name == "istio-sidecar-injector" && meta.Namespace == l.IstioNamespace {
+			l.injectorDomain = mesh.InjectorClusterDomain(env.Data["values"])
 		}
 	case g == "" && env.Kind == "Pod":
 		var p corev1.Pod
@@ -282,6 +289,9 @@ func (l *Loader) SetMeshConfig(data []byte, where string) {
 type BuildOptions struct {
 	// AutoMTLS overrides the mesh config's enableAutoMtls when set.
 	AutoMTLS *bool
+	// ClusterDomain completes short host names; "" means the sidecar
+	// injector ConfigMap's global.proxy.clusterDomain, else cluster.local.
+	ClusterDomain string
 }
 
 // Build resolves workloads, services and the mesh config into a Snapshot.
@@ -298,6 +308,12 @@ func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
 	if opts.AutoMTLS != nil {
 		s.Mesh.AutoMTLS = *opts.AutoMTLS
 	}
+	switch {
+	case opts.ClusterDomain != "":
+		s.Mesh.ClusterDomain = opts.ClusterDomain
+	case l.injectorDomain != "":
+		s.Mesh.ClusterDomain = l.injectorDomain
+	}
 	for _, p := range s.PeerAuthns {
 		if p.Namespace == "" {
 			p.Namespace = s.Mesh.RootNamespace
@@ -305,7 +321,7 @@ func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
 	}
 	s.NamespaceLabels = l.namespaces
 	s.Workloads = l.workloads()
-	s.Services = l.buildServices(s.Workloads)
+	s.Services = l.buildServices(s.Workloads, s.Mesh.ClusterDomain)
 	sortMeta(s.PeerAuthns)
 	sortMeta(s.DestRules)
 	sortMeta(s.AuthzPolicies)
@@ -412,7 +428,8 @@ func (l *Loader) newWorkload(kind, name, ns string, meta metav1.ObjectMeta, spec
 		}
 	}
 	w.Gateway = isGateway(meta)
-	w.Sidecar, w.SidecarReason = sidecar(meta, spec, l.namespaces[ns], live)
+	inj := mesh.Sidecar(mesh.Pod{Namespace: ns, Labels: meta.Labels, Annotations: meta.Annotations, Spec: &spec, Running: live}, l.namespaces[ns])
+	w.Sidecar, w.SidecarReason = inj.Sidecar, inj.Reason
 	if w.Gateway && !w.Sidecar && !spec.HostNetwork {
 		w.Sidecar, w.SidecarReason = true, "gateway proxy"
 	}
@@ -430,51 +447,13 @@ func isGateway(meta metav1.ObjectMeta) bool {
 	return strings.Contains(meta.Annotations["inject.istio.io/templates"], "gateway")
 }
 
-// sidecar decides whether pods of this template run an Istio proxy, the way
-// the injection webhook would: opt-outs first, then the pod label, then the
-// namespace labels.
-func sidecar(meta metav1.ObjectMeta, spec corev1.PodSpec, nsLabels map[string]string, live bool) (bool, string) {
-	for _, c := range append(append([]corev1.Container(nil), spec.InitContainers...), spec.Containers...) {
-		if c.Name == "istio-proxy" {
-			return true, "istio-proxy container"
-		}
-	}
-	if spec.HostNetwork {
-		return false, "hostNetwork pods are never injected"
-	}
-	if live {
-		return false, "running pod has no istio-proxy container"
-	}
-	if v, ok := meta.Labels["sidecar.istio.io/inject"]; ok {
-		if v == "true" {
-			return true, "label sidecar.istio.io/inject=true"
-		}
-		return false, "label sidecar.istio.io/inject=" + v
-	}
-	if meta.Annotations["sidecar.istio.io/inject"] == "false" {
-		return false, "annotation sidecar.istio.io/inject=false"
-	}
-	if nsLabels != nil {
-		switch nsLabels["istio-injection"] {
-		case "enabled":
-			return true, "namespace label istio-injection=enabled"
-		case "disabled":
-			return false, "namespace label istio-injection=disabled"
-		}
-		if r := nsLabels["istio.io/rev"]; r != "" {
-			return true, "namespace label istio.io/rev=" + r
-		}
-	}
-	return false, "namespace not labelled for injection"
-}
-
-func (l *Loader) buildServices(ws []*Workload) []*Service {
+func (l *Loader) buildServices(ws []*Workload, domain string) []*Service {
 	var out []*Service
 	for _, s := range l.services {
 		if s.Spec.Type == corev1.ServiceTypeExternalName {
 			continue
 		}
-		svc := &Service{Name: s.Name, Namespace: s.Namespace, Selector: s.Spec.Selector, Where: s.Annotations["meshctl.where"]}
+		svc := &Service{Name: s.Name, Namespace: s.Namespace, Selector: s.Spec.Selector, Where: s.Annotations["meshctl.where"], domain: domain}
 		for _, p := range s.Spec.Ports {
 			if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
 				continue

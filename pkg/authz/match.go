@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/meshctl/meshctl/pkg/mesh"
 )
 
 // matchString is Istio's string match for policy values: "*" matches any
@@ -112,7 +114,7 @@ func (p principal) String() string {
 // matchPrincipal matches a policy principal against a peer's. A policy
 // principal written with "cluster.local" or any trust domain alias stands
 // for the mesh's own trust domain, as Istio rewrites it.
-func matchPrincipal(pattern string, peer principal, mesh Mesh) bool {
+func matchPrincipal(pattern string, peer principal, m Mesh) bool {
 	v := peer.String()
 	if v == "" {
 		return false
@@ -123,22 +125,22 @@ func matchPrincipal(pattern string, peer principal, mesh Mesh) bool {
 	}
 	if i := strings.Index(pattern, "/"); i > 0 && !strings.Contains(pattern[:i], "*") {
 		td := pattern[:i]
-		if sameTrustDomain(td, peer.td, mesh) {
+		if sameTrustDomain(td, peer.td, m) {
 			pattern = peer.td + pattern[i:]
 		}
 	}
 	return matchString(pattern, v)
 }
 
-func sameTrustDomain(a, b string, mesh Mesh) bool {
+func sameTrustDomain(a, b string, m Mesh) bool {
 	if a == b {
 		return true
 	}
 	local := func(td string) bool {
-		if td == ClusterDomain || td == mesh.TrustDomain {
+		if td == mesh.DefaultTrustDomain || td == m.TrustDomain {
 			return true
 		}
-		for _, al := range mesh.TrustDomainAliases {
+		for _, al := range m.TrustDomainAliases {
 			if td == al {
 				return true
 			}

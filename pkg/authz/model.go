@@ -19,10 +19,9 @@ import (
 	networking "istio.io/api/networking/v1alpha3"
 	security "istio.io/api/security/v1beta1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-)
 
-// ClusterDomain is the DNS suffix of service host names.
-const ClusterDomain = "cluster.local"
+	"github.com/meshctl/meshctl/pkg/mesh"
+)
 
 // Mesh is the part of the mesh config that changes the answers.
 type Mesh struct {
@@ -35,15 +34,18 @@ type Mesh struct {
 	TrustDomain string `json:"trustDomain"`
 	// TrustDomainAliases are trust domains treated as equal to TrustDomain.
 	TrustDomainAliases []string `json:"trustDomainAliases,omitempty"`
+	// ClusterDomain is the DNS suffix of service host names (the
+	// injector's global.proxy.clusterDomain).
+	ClusterDomain string `json:"clusterDomain,omitempty"`
 }
 
 // DefaultMesh is the mesh config of a default install: auto mTLS on, root
-// namespace and trust domain at their defaults.
+// namespace, trust domain and cluster domain at their defaults.
 func DefaultMesh(istioNamespace string) Mesh {
 	if istioNamespace == "" {
 		istioNamespace = "istio-system"
 	}
-	return Mesh{AutoMTLS: true, RootNamespace: istioNamespace, TrustDomain: ClusterDomain}
+	return Mesh{AutoMTLS: true, RootNamespace: istioNamespace, TrustDomain: mesh.DefaultTrustDomain, ClusterDomain: mesh.DefaultClusterDomain}
 }
 
 // Workload is one set of identical pods: a Pod's owner, or a workload
@@ -90,13 +92,17 @@ type Service struct {
 	Ports     []ServicePort
 	Workloads []*Workload
 	Where     string
+	// domain is the cluster domain ("" is cluster.local).
+	domain string
 }
 
 // ID is NAME.NAMESPACE.
 func (s *Service) ID() string { return s.Name + "." + s.Namespace }
 
 // FQDN is the service's cluster host name.
-func (s *Service) FQDN() string { return s.Name + "." + s.Namespace + ".svc." + ClusterDomain }
+func (s *Service) FQDN() string {
+	return mesh.FQDN(s.Name, s.Namespace, mesh.ClusterDomainOr(s.domain))
+}
 
 // Port returns the service port numbered p, or the first port when p is 0.
 func (s *Service) Port(p int32) (ServicePort, bool) {

@@ -3,10 +3,11 @@ package authz
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	networking "istio.io/api/networking/v1alpha3"
 	security "istio.io/api/security/v1beta1"
+
+	"github.com/meshctl/meshctl/pkg/mesh"
 )
 
 // Server mutual TLS modes.
@@ -154,14 +155,14 @@ func (s *Snapshot) destinationRuleFor(clientNS string, svc *Service) *DestRule {
 			if tier != "" && dr.Namespace != tier {
 				continue
 			}
-			if !exportedTo(dr.Spec.GetExportTo(), dr.Namespace, clientNS) {
+			if !mesh.ExportedTo(dr.Spec.GetExportTo(), dr.Namespace, clientNS) {
 				continue
 			}
-			h := resolveHost(dr.Spec.GetHost(), dr.Namespace)
-			if !hostMatches(h, fqdn) {
+			h := mesh.FQDN(dr.Spec.GetHost(), dr.Namespace, mesh.ClusterDomainOr(s.Mesh.ClusterDomain))
+			if !mesh.HostCoveredBy(fqdn, h) {
 				continue
 			}
-			if best == nil || moreSpecific(h, bestHost) {
+			if best == nil || mesh.MoreSpecific(h, bestHost) {
 				best, bestHost = dr, h
 			}
 		}
@@ -170,57 +171,6 @@ func (s *Snapshot) destinationRuleFor(clientNS string, svc *Service) *DestRule {
 		}
 	}
 	return nil
-}
-
-func exportedTo(exportTo []string, own, ns string) bool {
-	if len(exportTo) == 0 {
-		return true
-	}
-	for _, e := range exportTo {
-		switch e {
-		case "*":
-			return true
-		case ".":
-			if ns == own {
-				return true
-			}
-		case "~":
-		default:
-			if e == ns {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func resolveHost(h, ns string) string {
-	if h == "" || strings.Contains(h, ".") || strings.HasPrefix(h, "*") {
-		return strings.ToLower(h)
-	}
-	return strings.ToLower(h + "." + ns + ".svc." + ClusterDomain)
-}
-
-// hostMatches reports whether a (possibly wildcard) DestinationRule host
-// covers an FQDN.
-func hostMatches(pattern, fqdn string) bool {
-	if pattern == "*" {
-		return true
-	}
-	if strings.HasPrefix(pattern, "*") {
-		return strings.HasSuffix(fqdn, pattern[1:])
-	}
-	return pattern == fqdn
-}
-
-// moreSpecific: an exact host beats a wildcard; a longer wildcard beats a
-// shorter one.
-func moreSpecific(a, b string) bool {
-	aw, bw := strings.HasPrefix(a, "*"), strings.HasPrefix(b, "*")
-	if aw != bw {
-		return !aw
-	}
-	return len(a) > len(b)
 }
 
 // ClientMode decides what a client sends to a service port. client nil

@@ -97,6 +97,13 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 	default:
 		return nil, fmt.Errorf("reading the mesh config: %w", kube.Explain(err, host))
 	}
+	// The injector's values name the cluster domain; without them (absent
+	// or not readable) it is cluster.local.
+	if inj, err := c.Kubernetes.CoreV1().ConfigMaps(o.IstioNamespace).Get(ctx, "istio-sidecar-injector", metav1.GetOptions{}); err == nil {
+		if err := add(inj, "v1", "ConfigMap", "cluster"); err != nil {
+			return nil, err
+		}
+	}
 	for _, ns := range nss {
 		where := "cluster"
 		type lister struct {
