@@ -35,6 +35,15 @@ func decodeJSONMap(j []byte) (map[string]any, error) {
 // corev1.Pod{}) with the patch already decoded by decodeJSONMap: the steps
 // of the library, each once. patch is consumed.
 func mergeOverPod(orig []byte, patch map[string]any) ([]byte, error) {
+	res, err := mergeOverPodMap(orig, patch)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+// mergeOverPodMap is mergeOverPod before its last step: the merged map.
+func mergeOverPodMap(orig []byte, patch map[string]any) (map[string]any, error) {
 	if podSchemaErr != nil {
 		return nil, podSchemaErr
 	}
@@ -42,11 +51,7 @@ func mergeOverPod(orig []byte, patch map[string]any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := strategicpatch.StrategicMergeMapPatchUsingLookupPatchMeta(origMap, patch, podSchema)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(res)
+	return strategicpatch.StrategicMergeMapPatchUsingLookupPatchMeta(origMap, patch, podSchema)
 }
 
 // namesFromMap reads the names a decoded template adds, as

@@ -190,13 +190,23 @@ func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod
 			return nil, nil, err
 		}
 		buf := getBuf()
-		merged, names, err := c.render(t, data, cur, buf)
+		mergedMap, merged, names, err := c.render(t, data, cur, buf)
 		putBuf(buf)
 		if err != nil {
 			return nil, nil, err
 		}
 		injected = names
 		next := &corev1.Pod{}
+		if mergedMap != nil && podFromMap(mergedMap, next) {
+			cur = next
+			continue
+		}
+		if merged == nil {
+			if merged, err = json.Marshal(mergedMap); err != nil {
+				return nil, nil, fmt.Errorf("merging injection template %q: %w", t.Name(), err)
+			}
+		}
+		next = &corev1.Pod{}
 		if err := json.Unmarshal(merged, next); err != nil {
 			return nil, nil, err
 		}
@@ -206,10 +216,11 @@ func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod
 }
 
 // render runs one template into buf and merges its output over cur: the
-// merged pod's JSON and the names the template adds.
-func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *corev1.Pod, buf *bytes.Buffer) ([]byte, *injectedNames, error) {
+// merged pod, as a map or (when the library merged the text) as JSON, and
+// the names the template adds.
+func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *corev1.Pod, buf *bytes.Buffer) (map[string]any, []byte, *injectedNames, error) {
 	if err := t.Execute(buf, data); err != nil {
-		return nil, nil, fmt.Errorf("running injection template %q: %w", t.Name(), err)
+		return nil, nil, nil, fmt.Errorf("running injection template %q: %w", t.Name(), err)
 	}
 	// The rendered YAML is decoded once, for the names and for the merge:
 	// straight to a map where it is plain block structure, else through
@@ -220,7 +231,7 @@ func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *cor
 	if !direct {
 		var err error
 		if patch, err = c.chunks.yamlToJSON(buf.Bytes()); err != nil {
-			return nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
+			return nil, nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
 		}
 		pm, perr = decodeJSONMap(patch)
 	}
@@ -233,28 +244,30 @@ func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *cor
 		if patch == nil {
 			var err error
 			if patch, err = c.chunks.yamlToJSON(buf.Bytes()); err != nil {
-				return nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
+				return nil, nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
 			}
 		}
 		injected = &injectedNames{}
 		if err := json.Unmarshal(patch, injected); err != nil {
-			return nil, nil, fmt.Errorf("injection template %q produced an invalid pod: %w", t.Name(), err)
+			return nil, nil, nil, fmt.Errorf("injection template %q produced an invalid pod: %w", t.Name(), err)
 		}
 	}
 	orig, err := json.Marshal(cur)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var merged []byte
 	if perr == nil {
-		merged, err = mergeOverPod(orig, pm)
-	} else {
-		merged, err = strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
+		mergedMap, err := mergeOverPodMap(orig, pm)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("merging injection template %q: %w", t.Name(), err)
+		}
+		return mergedMap, nil, injected, nil
 	}
+	merged, err := strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("merging injection template %q: %w", t.Name(), err)
+		return nil, nil, nil, fmt.Errorf("merging injection template %q: %w", t.Name(), err)
 	}
-	return merged, injected, nil
+	return nil, merged, injected, nil
 }
 
 // injectPod returns the injected pod: the templates merged over it, then the

@@ -1,0 +1,278 @@
+package inject
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// podFromMap is json.Unmarshal(json.Marshal(m), pod) for the merged pod
+// map, without the JSON text: it walks the map and the Pod's types
+// together. ok is false wherever encoding/json's rules could give another
+// result (keys that match a field only case-insensitively, numbers that
+// are not integers, strings that are not valid UTF-8, types it has no case
+// for); the caller then takes the JSON way. pod must be zero.
+func podFromMap(m map[string]any, pod *corev1.Pod) bool {
+	return decodeMapValue(reflect.ValueOf(pod).Elem(), m)
+}
+
+var (
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// decodeInfo is what decodeMapValue needs to know of a type.
+type decodeInfo struct {
+	unmarshaler bool // *T implements json.Unmarshaler
+	unsupported bool
+	fields      map[string][]int // struct fields by JSON name
+	names       []string
+}
+
+var decodeInfos sync.Map // reflect.Type -> *decodeInfo
+
+func decodeInfoFor(t reflect.Type) *decodeInfo {
+	if v, ok := decodeInfos.Load(t); ok {
+		return v.(*decodeInfo)
+	}
+	di := &decodeInfo{unmarshaler: reflect.PointerTo(t).Implements(unmarshalerType)}
+	if !di.unmarshaler {
+		switch t.Kind() {
+		case reflect.Struct:
+			di.fields = map[string][]int{}
+			if !collectFields(t, nil, di) {
+				di.unsupported = true
+			}
+		case reflect.Map:
+			kt := t.Key()
+			if kt.Kind() != reflect.String || reflect.PointerTo(kt).Implements(textUnmarshalerType) {
+				di.unsupported = true
+			}
+		case reflect.Slice:
+			if t.Elem().Kind() == reflect.Uint8 {
+				di.unsupported = true // base64
+			}
+		case reflect.Bool, reflect.String, reflect.Pointer,
+			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float64:
+		default:
+			di.unsupported = true
+		}
+		if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textUnmarshalerType) {
+			di.unsupported = true
+		}
+	}
+	v, _ := decodeInfos.LoadOrStore(t, di)
+	return v.(*decodeInfo)
+}
+
+// collectFields lists a struct's JSON fields, embedded structs' fields
+// promoted; false for what it does not handle (embedded pointers, names
+// given twice, the string option).
+func collectFields(t reflect.Type, index []int, di *decodeInfo) bool {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		for o := range strings.SplitSeq(opts, ",") {
+			if o == "string" {
+				return false
+			}
+		}
+		idx := append(append([]int{}, index...), i)
+		if f.Anonymous && name == "" {
+			if f.Type.Kind() != reflect.Struct {
+				return false
+			}
+			if !collectFields(f.Type, idx, di) {
+				return false
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, dup := di.fields[name]; dup {
+			return false
+		}
+		di.fields[name] = idx
+		di.names = append(di.names, name)
+	}
+	return true
+}
+
+// decodeMapValue stores x (a value of a decoded JSON map) in v, which is
+// settable and zero.
+func decodeMapValue(v reflect.Value, x any) bool {
+	t := v.Type()
+	if x == nil {
+		// null leaves pointers nil and other values as they are, but
+		// reaches the Unmarshalers of values.
+		if t.Kind() != reflect.Pointer && decodeInfoFor(t).unmarshaler {
+			return callUnmarshaler(v, x)
+		}
+		return true
+	}
+	if t.Kind() == reflect.Pointer {
+		p := reflect.New(t.Elem())
+		if !decodeMapValue(p.Elem(), x) {
+			return false
+		}
+		v.Set(p)
+		return true
+	}
+	di := decodeInfoFor(t)
+	if di.unmarshaler {
+		return callUnmarshaler(v, x)
+	}
+	if di.unsupported {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := x.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, val := range m {
+			idx, ok := di.fields[k]
+			if !ok {
+				for _, n := range di.names {
+					if strings.EqualFold(n, k) {
+						return false
+					}
+				}
+				if !utf8.ValidString(k) {
+					return false
+				}
+				continue
+			}
+			if !decodeMapValue(v.FieldByIndex(idx), val) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		m, ok := x.(map[string]any)
+		if !ok {
+			return false
+		}
+		out := reflect.MakeMapWithSize(t, len(m))
+		et, kt := t.Elem(), t.Key()
+		for k, val := range m {
+			if !utf8.ValidString(k) {
+				return false
+			}
+			e := reflect.New(et).Elem()
+			if !decodeMapValue(e, val) {
+				return false
+			}
+			out.SetMapIndex(reflect.ValueOf(k).Convert(kt), e)
+		}
+		v.Set(out)
+		return true
+	case reflect.Slice:
+		l, ok := x.([]any)
+		if !ok {
+			return false
+		}
+		out := reflect.MakeSlice(t, len(l), len(l))
+		for i, it := range l {
+			if !decodeMapValue(out.Index(i), it) {
+				return false
+			}
+		}
+		v.Set(out)
+		return true
+	case reflect.String:
+		s, ok := x.(string)
+		if !ok || !utf8.ValidString(s) {
+			return false
+		}
+		v.SetString(s)
+		return true
+	case reflect.Bool:
+		b, ok := x.(bool)
+		if !ok {
+			return false
+		}
+		v.SetBool(b)
+		return true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := x.(int64)
+		if !ok || v.OverflowInt(n) {
+			return false
+		}
+		v.SetInt(n)
+		return true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := x.(int64)
+		if !ok || n < 0 || v.OverflowUint(uint64(n)) {
+			return false
+		}
+		v.SetUint(uint64(n))
+		return true
+	case reflect.Float64:
+		switch n := x.(type) {
+		case int64:
+			if n > 1<<53 || n < -(1<<53) {
+				return false
+			}
+			v.SetFloat(float64(n))
+		case float64:
+			v.SetFloat(n)
+		default:
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// callUnmarshaler hands an Unmarshaler the JSON of its value, as
+// encoding/json does.
+func callUnmarshaler(v reflect.Value, x any) bool {
+	if !jsonPlain(x) {
+		return false
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return false
+	}
+	return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(b) == nil
+}
+
+// jsonPlain reports whether x holds only the types a decoded JSON map has.
+func jsonPlain(x any) bool {
+	switch x := x.(type) {
+	case nil, string, bool, int64, float64:
+		return true
+	case map[string]any:
+		for _, v := range x {
+			if !jsonPlain(v) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, v := range x {
+			if !jsonPlain(v) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
