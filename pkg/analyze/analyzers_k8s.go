@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/meshctl/meshctl/pkg/mesh"
 )
 
 func init() {
@@ -52,34 +54,26 @@ func init() {
 	})
 }
 
-const (
-	injectionLabel = "istio-injection"
-	revisionLabel  = "istio.io/rev"
-	injectLabel    = "sidecar.istio.io/inject"
-)
-
-// systemNamespace reports namespaces that are never injected.
+// systemNamespace reports namespaces whose injection labels are not
+// checked: those never injected and the control plane's.
 func systemNamespace(s *Snapshot, ns string) bool {
-	switch ns {
-	case "kube-system", "kube-public", "kube-node-lease", "local-path-storage":
-		return true
-	}
-	return ns == s.IstioNamespace()
+	return mesh.IgnoredNamespace(ns) || ns == s.IstioNamespace()
 }
 
 func analyzeInjection(c *Context) {
-	injected := map[string]bool{}
+	// injected holds the labels of namespaces labelled istio-injection=enabled.
+	injected := map[string]map[string]string{}
 	for _, r := range c.S.List(KindNamespace) {
 		if systemNamespace(c.S, r.Name) {
 			continue
 		}
-		inj, hasInj := r.Labels[injectionLabel]
-		_, hasRev := r.Labels[revisionLabel]
+		inj, hasInj := r.Labels[mesh.LabelInjection]
+		_, hasRev := r.Labels[mesh.LabelRevision]
 		var found []string
 		if hasInj {
-			found = append(found, injectionLabel+"="+inj)
+			found = append(found, mesh.LabelInjection+"="+inj)
 		}
-		for _, l := range []string{revisionLabel, ambientLabel} {
+		for _, l := range []string{mesh.LabelRevision, ambientLabel} {
 			if v, ok := r.Labels[l]; ok && (!hasInj || inj == "enabled") {
 				found = append(found, l+"="+v)
 			}
@@ -95,31 +89,19 @@ func analyzeInjection(c *Context) {
 			continue
 		}
 		if inj == "enabled" {
-			injected[r.Name] = true
+			injected[r.Name] = r.Labels
 		}
 	}
 	for _, r := range c.S.List(KindPod) {
-		if !injected[r.Namespace] {
-			continue
-		}
-		p, ok := r.Spec.(*corev1.Pod)
+		nsLabels, ok := injected[r.Namespace]
 		if !ok {
 			continue
 		}
-		v := p.Annotations[injectLabel]
-		if l, ok := p.Labels[injectLabel]; ok {
-			v = l
-		}
-		if strings.EqualFold(v, "false") || p.Spec.HostNetwork {
+		p, ok := r.Spec.(*corev1.Pod)
+		if !ok || mesh.HasProxy(&p.Spec) {
 			continue
 		}
-		has := false
-		for _, ctr := range append(append([]corev1.Container(nil), p.Spec.Containers...), p.Spec.InitContainers...) {
-			if ctr.Name == "istio-proxy" {
-				has = true
-			}
-		}
-		if !has {
+		if mesh.Sidecar(mesh.Pod{Namespace: r.Namespace, Labels: p.Labels, Annotations: p.Annotations, Spec: &p.Spec}, nsLabels).Sidecar {
 			c.Report(r, PodMissingProxy, "", r.Namespace+"/"+r.Name)
 		}
 	}
@@ -190,20 +172,15 @@ func analyzePortNames(c *Context) {
 	}
 }
 
-// inMesh says whether a workload gets a sidecar: its namespace is injected
-// (or unknown to the snapshot) and it does not opt out.
+// inMesh says whether a workload gets a sidecar, as the injector decides;
+// a namespace the snapshot does not hold is taken as injected, so that a
+// workload read without its namespace is still checked unless it opts out.
 func inMesh(s *Snapshot, ns string, tmpl *corev1.PodTemplateSpec) bool {
-	if v, ok := tmpl.Labels[injectLabel]; ok {
-		return v == "true"
+	nsLabels := map[string]string{mesh.LabelInjection: "enabled"}
+	if n := s.Get(KindNamespace, "", ns); n != nil {
+		nsLabels = n.Labels
 	}
-	if v, ok := tmpl.Annotations[injectLabel]; ok {
-		return v == "true"
-	}
-	n := s.Get(KindNamespace, "", ns)
-	if n == nil {
-		return true
-	}
-	return n.Labels[injectionLabel] == "enabled" || (n.Labels[revisionLabel] != "" && n.Labels[injectionLabel] == "")
+	return mesh.Sidecar(mesh.Pod{Namespace: ns, Labels: tmpl.Labels, Annotations: tmpl.Annotations, Spec: &tmpl.Spec}, nsLabels).Sidecar
 }
 
 func analyzeDeploymentPorts(c *Context) {
@@ -293,7 +270,7 @@ func analyzeAppUID(c *Context) {
 			c.Report(r, InvalidApplicationUID, prefix+"securityContext.runAsUser")
 		}
 		for i, ctr := range spec.Containers {
-			if ctr.Name == "istio-proxy" || ctr.Name == "istio-operator" {
+			if ctr.Name == mesh.ProxyContainer || ctr.Name == "istio-operator" {
 				continue
 			}
 			if sc := ctr.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == proxyUID {
@@ -361,9 +338,9 @@ func checkAnnotations(c *Context, r *Resource, kind string, ann, lbls map[string
 			continue
 		}
 		if def.Deprecated {
-			if _, ok := lbls[injectLabel]; !(ok && name == injectLabel) {
+			if _, ok := lbls[mesh.SidecarInject]; !(ok && name == mesh.SidecarInject) {
 				extra := ""
-				if name == injectLabel {
+				if name == mesh.SidecarInject {
 					extra = ` in favor of the "sidecar.istio.io/inject" label`
 				}
 				c.Report(r, DeprecatedAnnotation, field, name, extra)

@@ -10,6 +10,8 @@ import (
 	security "istio.io/api/security/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/meshctl/meshctl/pkg/mesh"
 )
 
 func init() {
@@ -116,7 +118,7 @@ func analyzeDRHostsAndSubsets(c *Context) {
 		if dr.GetHost() == "" {
 			continue
 		}
-		svc := c.S.LookupService(dr.GetHost(), r.Namespace, viewers(r.Namespace, dr.GetExportTo()))
+		svc := c.S.LookupService(dr.GetHost(), r.Namespace, mesh.NamedViewers(r.Namespace, dr.GetExportTo()))
 		if svc == nil {
 			c.Report(r, UnknownDestinationRuleHost, "spec.host", dr.GetHost())
 			continue
@@ -472,7 +474,7 @@ func egressHostExists(s *Snapshot, scope, host, from string) bool {
 		}
 	}
 	for _, svc := range s.wildcards {
-		if (scope == "*" || svc.Namespace == scope) && svc.VisibleFrom(from) && HostMatches(svc.Host, host) {
+		if (scope == "*" || svc.Namespace == scope) && svc.VisibleFrom(from) && mesh.HostMatches(svc.Host, host) {
 			return true
 		}
 	}

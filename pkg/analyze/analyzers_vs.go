@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshctl/meshctl/pkg/mesh"
 )
 
 func init() {
@@ -87,22 +89,10 @@ func vsDestinations(vs *networking.VirtualService) []vsDest {
 	return out
 }
 
-// viewers are the namespaces from which a resource's references resolve:
-// its own and the namespaces it is explicitly exported to.
-func viewers(ns string, exportTo []string) []string {
-	out := []string{ns}
-	for _, e := range exportTo {
-		if e != "*" && e != "." && e != "~" && e != ns {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 func analyzeDestinationHosts(c *Context) {
 	for _, r := range c.S.List(KindVirtualService) {
 		vs := specOf[*networking.VirtualService](r)
-		from := viewers(r.Namespace, vs.GetExportTo())
+		from := mesh.NamedViewers(r.Namespace, vs.GetExportTo())
 		for _, d := range vsDestinations(vs) {
 			host := d.d.GetHost()
 			if host == "" {
@@ -224,7 +214,7 @@ func vsHostInGateway(s *Snapshot, gw *networking.Gateway, gwNs string, vsHosts [
 				}
 			}
 			for _, vh := range vsHosts {
-				if HostMatches(gh, vh) || HostMatches(gh, s.FQDN(vh, vsNs)) {
+				if mesh.HostMatches(gh, vh) || mesh.HostMatches(gh, s.FQDN(vh, vsNs)) {
 					return true
 				}
 			}
@@ -241,16 +231,16 @@ func analyzeConflictingMeshHosts(c *Context) {
 	byHost := map[string][]entry{}
 	for _, r := range c.S.List(KindVirtualService) {
 		vs := specOf[*networking.VirtualService](r)
-		mesh := len(vs.GetGateways()) == 0
+		onMesh := len(vs.GetGateways()) == 0
 		for _, g := range vs.GetGateways() {
 			if g == "mesh" {
-				mesh = true
+				onMesh = true
 			}
 		}
-		if !mesh {
+		if !onMesh {
 			continue
 		}
-		exp := normalizeExportTo(vs.GetExportTo(), r.Namespace)
+		exp := mesh.NormalizeExportTo(vs.GetExportTo(), r.Namespace)
 		seen := map[string]bool{}
 		for _, h := range vs.GetHosts() {
 			fq := c.S.FQDN(h, r.Namespace)
@@ -273,7 +263,7 @@ func analyzeConflictingMeshHosts(c *Context) {
 		for i, e := range es {
 			var names []string
 			for j, o := range es {
-				if i == j || overlap(e.exp, o.exp) {
+				if i == j || mesh.ExportsOverlap(e.exp, o.exp) {
 					names = append(names, o.r.Namespace+"/"+o.r.Name)
 				}
 			}
@@ -284,20 +274,6 @@ func analyzeConflictingMeshHosts(c *Context) {
 			c.Report(e.r, ConflictingMeshGatewayVirtualServiceHosts, "spec.hosts", strings.Join(names, ","), h)
 		}
 	}
-}
-
-func overlap(a, b []string) bool {
-	for _, x := range a {
-		if x == "~" {
-			continue
-		}
-		for _, y := range b {
-			if y != "~" && (x == "*" || y == "*" || x == y) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func routeName(name string, n int) string {

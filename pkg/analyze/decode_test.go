@@ -143,28 +143,6 @@ spec:
 	}
 }
 
-func TestHostMatches(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"a.example.com", "a.example.com", true},
-		{"*.example.com", "a.example.com", true},
-		{"a.example.com", "*.example.com", true},
-		{"*.example.com", "*.b.example.com", true},
-		{"*.example.com", "example.com", false},
-		{"*", "anything", true},
-		{"*.local", "reviews.default.svc.cluster.local", true},
-		{"a.example.com", "b.example.com", false},
-	}
-	for _, tc := range tests {
-		if got := HostMatches(tc.a, tc.b); got != tc.want {
-			t.Errorf("HostMatches(%q, %q) = %v", tc.a, tc.b, got)
-		}
-	}
-}
-
 func TestDuplicatesAndLayering(t *testing.T) {
 	t.Parallel()
 	a := &Resource{Kind: "Namespace", Name: "x", File: "a.yaml", Line: 1}

@@ -1,13 +1,14 @@
 package analyze
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/pkg/mesh"
 )
 
 // ParseMeshConfig reads mesh config YAML: either a MeshConfig document
@@ -21,8 +22,8 @@ func ParseMeshConfig(b []byte) (*meshconfig.MeshConfig, error) {
 	}
 	if k, _ := probe["kind"].(string); k == "ConfigMap" {
 		data, _ := probe["data"].(map[string]any)
-		mesh, _ := data["mesh"].(string)
-		b = []byte(mesh)
+		text, _ := data["mesh"].(string)
+		b = []byte(text)
 	}
 	js, err := yaml.YAMLToJSON(b)
 	if err != nil {
@@ -67,15 +68,5 @@ func injectorClusterDomain(s *Snapshot, istioNamespace string) string {
 	if !ok {
 		return ""
 	}
-	var values struct {
-		Global struct {
-			Proxy struct {
-				ClusterDomain string `json:"clusterDomain"`
-			} `json:"proxy"`
-		} `json:"global"`
-	}
-	if err := json.Unmarshal([]byte(cm.Data["values"]), &values); err != nil {
-		return ""
-	}
-	return values.Global.Proxy.ClusterDomain
+	return mesh.InjectorClusterDomain(cm.Data["values"])
 }

@@ -9,11 +9,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/meshctl/meshctl/pkg/mesh"
 )
 
 // DefaultClusterDomain is used when neither the mesh config nor the caller
 // names one.
-const DefaultClusterDomain = "cluster.local"
+const DefaultClusterDomain = mesh.DefaultClusterDomain
 
 // DefaultIstioNamespace is the control plane namespace unless told otherwise.
 const DefaultIstioNamespace = "istio-system"
@@ -75,7 +77,7 @@ type ServicePort struct {
 }
 
 // VisibleFrom reports whether namespace ns sees the service.
-func (s *Service) VisibleFrom(ns string) bool { return visible(s.ExportTo, ns) }
+func (s *Service) VisibleFrom(ns string) bool { return mesh.Visible(s.ExportTo, ns) }
 
 // Snapshot is the read-only, indexed set of resources the analyzers see.
 // It is built once; analyzers share it and never change it.
@@ -200,13 +202,9 @@ func (s *Snapshot) Workloads(ns string) []*Workload { return s.workloads[ns] }
 // selector findings are not made about namespaces whose workloads are unseen.
 func (s *Snapshot) WorkloadsKnown(ns string) bool { return len(s.workloads[ns]) > 0 }
 
-// FQDN completes a short host name (no dot) in namespace ns.
-func (s *Snapshot) FQDN(host, ns string) string {
-	if host == "" || strings.HasPrefix(host, "*") || strings.Contains(host, ".") {
-		return host
-	}
-	return host + "." + ns + ".svc." + s.clusterDomain
-}
+// FQDN completes a short host name (no dot) in namespace ns with the
+// cluster domain.
+func (s *Snapshot) FQDN(host, ns string) string { return mesh.FQDN(host, ns, s.clusterDomain) }
 
 func (s *Snapshot) indexWorkloads() {
 	add := func(r *Resource, lbls, ann map[string]string, spec *corev1.PodSpec) {
@@ -245,7 +243,7 @@ func podTemplate(r *Resource) *corev1.PodTemplateSpec {
 }
 
 func (s *Snapshot) addService(svc *Service) {
-	if strings.HasPrefix(svc.Host, "*") {
+	if mesh.Wildcard(svc.Host) {
 		s.wildcards = append(s.wildcards, svc)
 		return
 	}
@@ -259,7 +257,7 @@ func (s *Snapshot) indexServices() {
 			continue
 		}
 		svc := &Service{Host: s.FQDN(r.Name, r.Namespace), Namespace: r.Namespace, Selector: k.Spec.Selector, Resource: r}
-		svc.ExportTo = normalizeExportTo(splitList(r.Annotations["networking.istio.io/exportTo"]), r.Namespace)
+		svc.ExportTo = mesh.NormalizeExportTo(splitList(r.Annotations["networking.istio.io/exportTo"]), r.Namespace)
 		for _, p := range k.Spec.Ports {
 			svc.Ports = append(svc.Ports, ServicePort{Number: uint32(p.Port), Name: p.Name, Protocol: string(p.Protocol), TargetPort: p.TargetPort.String()})
 		}
@@ -274,7 +272,7 @@ func (s *Snapshot) indexServices() {
 		for _, p := range se.GetPorts() {
 			ports = append(ports, ServicePort{Number: p.GetNumber(), Name: p.GetName(), Protocol: p.GetProtocol(), TargetPort: itoa(int(p.GetTargetPort()))})
 		}
-		exp := normalizeExportTo(se.GetExportTo(), r.Namespace)
+		exp := mesh.NormalizeExportTo(se.GetExportTo(), r.Namespace)
 		for _, h := range se.GetHosts() {
 			s.addService(&Service{Host: s.FQDN(h, r.Namespace), Namespace: r.Namespace, ExportTo: exp, Ports: ports, Selector: se.GetWorkloadSelector().GetLabels(), Resource: r})
 		}
@@ -288,7 +286,7 @@ func (s *Snapshot) indexDestinationRules() {
 			continue
 		}
 		h := s.FQDN(dr.GetHost(), r.Namespace)
-		if strings.HasPrefix(h, "*") {
+		if mesh.Wildcard(h) {
 			s.drWildcard = append(s.drWildcard, r)
 			continue
 		}
@@ -320,18 +318,18 @@ func (s *Snapshot) LookupService(host, ns string, from []string) *Service {
 		}
 	}
 	for _, svc := range s.wildcards {
-		if ok(svc) && HostMatches(svc.Host, fq) {
+		if ok(svc) && mesh.HostMatches(svc.Host, fq) {
 			return svc
 		}
 	}
-	if strings.HasPrefix(fq, "*") {
+	if mesh.Wildcard(fq) {
 		hosts := make([]string, 0, len(s.services))
 		for h := range s.services {
 			hosts = append(hosts, h)
 		}
 		sort.Strings(hosts)
 		for _, h := range hosts {
-			if !HostMatches(fq, h) {
+			if !mesh.HostMatches(fq, h) {
 				continue
 			}
 			for _, svc := range s.services[h] {
@@ -349,43 +347,17 @@ func (s *Snapshot) LookupService(host, ns string, from []string) *Service {
 func (s *Snapshot) DestinationRulesFor(fqdn, ns string) []*Resource {
 	var out []*Resource
 	for _, r := range s.drByHost[fqdn] {
-		if visible(normalizeExportTo(specOf[*networking.DestinationRule](r).GetExportTo(), r.Namespace), ns) {
+		if mesh.Visible(mesh.NormalizeExportTo(specOf[*networking.DestinationRule](r).GetExportTo(), r.Namespace), ns) {
 			out = append(out, r)
 		}
 	}
 	for _, r := range s.drWildcard {
 		dr := specOf[*networking.DestinationRule](r)
-		if HostMatches(s.FQDN(dr.GetHost(), r.Namespace), fqdn) && visible(normalizeExportTo(dr.GetExportTo(), r.Namespace), ns) {
+		if mesh.HostMatches(s.FQDN(dr.GetHost(), r.Namespace), fqdn) && mesh.Visible(mesh.NormalizeExportTo(dr.GetExportTo(), r.Namespace), ns) {
 			out = append(out, r)
 		}
 	}
 	return out
-}
-
-// normalizeExportTo resolves "." to the resource's namespace; empty means
-// every namespace.
-func normalizeExportTo(exp []string, ns string) []string {
-	if len(exp) == 0 {
-		return []string{"*"}
-	}
-	out := make([]string, 0, len(exp))
-	for _, e := range exp {
-		e = strings.TrimSpace(e)
-		if e == "." {
-			e = ns
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-func visible(exportTo []string, ns string) bool {
-	for _, e := range exportTo {
-		if e == "*" || e == ns {
-			return true
-		}
-	}
-	return false
 }
 
 func splitList(s string) []string {
@@ -399,25 +371,6 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// HostMatches reports whether two hosts overlap, either being a wildcard
-// ("*", "*.example.com").
-func HostMatches(a, b string) bool {
-	if a == b || a == "*" || b == "*" {
-		return true
-	}
-	aw, bw := strings.HasPrefix(a, "*"), strings.HasPrefix(b, "*")
-	switch {
-	case aw && bw:
-		as, bs := a[1:], b[1:]
-		return strings.HasSuffix(as, bs) || strings.HasSuffix(bs, as)
-	case aw:
-		return strings.HasSuffix(b, a[1:])
-	case bw:
-		return strings.HasSuffix(a, b[1:])
-	}
-	return false
 }
 
 func itoa(n int) string {

@@ -5,8 +5,6 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
-
-	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
 func TestMatchString(t *testing.T) {
@@ -184,15 +182,7 @@ spec:
 
 func snapshotOf(t testing.TB, docs string) *Snapshot {
 	t.Helper()
-	l := NewLoader("istio-system")
-	if err := yamlstream.Read("test.yaml", strings.NewReader(docs), l.AddDocument); err != nil {
-		t.Fatal(err)
-	}
-	s, err := l.Build(BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return buildWith(t, docs, BuildOptions{})
 }
 
 func ap(action, rules string) string {

@@ -13,7 +13,7 @@ func drDoc(name, ns, host, mode string) string {
 
 const injectorCorp = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio-sidecar-injector, namespace: istio-system}\ndata:\n  values: '{\"global\":{\"proxy\":{\"clusterDomain\":\"corp.example\"}}}'\n"
 
-func buildWith(t *testing.T, docs string, opts BuildOptions) *Snapshot {
+func buildWith(t testing.TB, docs string, opts BuildOptions) *Snapshot {
 	t.Helper()
 	l := NewLoader("istio-system")
 	if err := yamlstream.Read("test.yaml", strings.NewReader(docs), l.AddDocument); err != nil {

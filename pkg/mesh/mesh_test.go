@@ -76,6 +76,8 @@ func TestHostMatches(t *testing.T) {
 		{"*.foo.com", "*.com", true},
 		{"*.foo.com", "*.bar.com", false},
 		{"*.com", "foo.org", false},
+		{"*.local", "reviews.default.svc.cluster.local", true},
+		{"*.example.com", "*.b.example.com", true},
 		{"Foo.com", "foo.com", false}, // case-sensitive
 		{"*.Foo.com", "a.foo.com", false},
 		{"", "", true},
