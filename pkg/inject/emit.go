@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -30,6 +31,34 @@ func jsonToNode(b []byte) (*yaml.Node, error) {
 type jsonScanner struct {
 	b []byte
 	i int
+	// slab hands out nodes a chunk at a time; stack collects the children
+	// of the open collections, so that each Content is allocated once, at
+	// its size.
+	slab  []yaml.Node
+	stack []*yaml.Node
+}
+
+func (s *jsonScanner) node(kind yaml.Kind, tag, value string) *yaml.Node {
+	if len(s.slab) == 0 {
+		s.slab = make([]yaml.Node, 64)
+	}
+	n := &s.slab[0]
+	s.slab = s.slab[1:]
+	n.Kind, n.Tag, n.Value = kind, tag, value
+	return n
+}
+
+// content returns the children pushed since mark (nil for none) and pops
+// them.
+func (s *jsonScanner) content(mark int) []*yaml.Node {
+	if len(s.stack) == mark {
+		return nil
+	}
+	c := make([]*yaml.Node, len(s.stack)-mark)
+	copy(c, s.stack[mark:])
+	clear(s.stack[mark:])
+	s.stack = s.stack[:mark]
+	return c
 }
 
 func (s *jsonScanner) space() {
@@ -50,15 +79,16 @@ func (s *jsonScanner) value() (*yaml.Node, error) {
 	switch c := s.b[s.i]; {
 	case c == '{':
 		s.i++
-		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		n := s.node(yaml.MappingNode, "!!map", "")
 		s.space()
 		if s.i < len(s.b) && s.b[s.i] == '}' {
 			s.i++
 			return n, nil
 		}
+		mark := len(s.stack)
 		for {
 			s.space()
-			k, err := s.str()
+			k, err := s.key()
 			if err != nil {
 				return nil, err
 			}
@@ -71,7 +101,7 @@ func (s *jsonScanner) value() (*yaml.Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, v)
+			s.stack = append(s.stack, s.node(yaml.ScalarNode, "!!str", k), v)
 			s.space()
 			if s.i < len(s.b) && s.b[s.i] == ',' {
 				s.i++
@@ -79,24 +109,26 @@ func (s *jsonScanner) value() (*yaml.Node, error) {
 			}
 			if s.i < len(s.b) && s.b[s.i] == '}' {
 				s.i++
+				n.Content = s.content(mark)
 				return n, nil
 			}
 			return nil, s.errf("want ',' or '}'")
 		}
 	case c == '[':
 		s.i++
-		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		n := s.node(yaml.SequenceNode, "!!seq", "")
 		s.space()
 		if s.i < len(s.b) && s.b[s.i] == ']' {
 			s.i++
 			return n, nil
 		}
+		mark := len(s.stack)
 		for {
 			v, err := s.value()
 			if err != nil {
 				return nil, err
 			}
-			n.Content = append(n.Content, v)
+			s.stack = append(s.stack, v)
 			s.space()
 			if s.i < len(s.b) && s.b[s.i] == ',' {
 				s.i++
@@ -104,6 +136,7 @@ func (s *jsonScanner) value() (*yaml.Node, error) {
 			}
 			if s.i < len(s.b) && s.b[s.i] == ']' {
 				s.i++
+				n.Content = s.content(mark)
 				return n, nil
 			}
 			return nil, s.errf("want ',' or ']'")
@@ -113,16 +146,16 @@ func (s *jsonScanner) value() (*yaml.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}, nil
+		return s.node(yaml.ScalarNode, "!!str", v), nil
 	case bytes.HasPrefix(s.b[s.i:], []byte("true")):
 		s.i += 4
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}, nil
+		return s.node(yaml.ScalarNode, "!!bool", "true"), nil
 	case bytes.HasPrefix(s.b[s.i:], []byte("false")):
 		s.i += 5
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"}, nil
+		return s.node(yaml.ScalarNode, "!!bool", "false"), nil
 	case bytes.HasPrefix(s.b[s.i:], []byte("null")):
 		s.i += 4
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+		return s.node(yaml.ScalarNode, "!!null", "null"), nil
 	default:
 		start := s.i
 		for s.i < len(s.b) && strings.IndexByte("+-0123456789.eE", s.b[s.i]) >= 0 {
@@ -136,9 +169,51 @@ func (s *jsonScanner) value() (*yaml.Node, error) {
 		if strings.ContainsAny(num, ".eE") {
 			tag = "!!float"
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: num}, nil
+		return s.node(yaml.ScalarNode, tag, num), nil
 	}
 }
+
+// key reads an object key; the field names of the Pod's types come
+// without an allocation.
+func (s *jsonScanner) key() (string, error) {
+	if s.i < len(s.b) && s.b[s.i] == '"' {
+		if end := bytes.IndexByte(s.b[s.i+1:], '"'); end >= 0 {
+			raw := s.b[s.i+1 : s.i+1+end]
+			if bytes.IndexByte(raw, '\\') < 0 {
+				if k, ok := podFieldNames[string(raw)]; ok {
+					s.i += end + 2
+					return k, nil
+				}
+			}
+		}
+	}
+	return s.str()
+}
+
+// podFieldNames are the JSON names of the fields of the Pod's types.
+var podFieldNames = func() map[string]string {
+	names := map[string]string{}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				names[name] = name
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[podTemplateJSON]())
+	return names
+}()
 
 func (s *jsonScanner) str() (string, error) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
@@ -217,10 +292,14 @@ func (s style) writeItems(w *bytes.Buffer, items []*yaml.Node, indent int) {
 		w.WriteString("-")
 		switch {
 		case it.Kind == yaml.MappingNode && len(it.Content) > 0:
-			var b bytes.Buffer
-			s.writeEntries(&b, it.Content, indent+2)
-			w.WriteByte(' ')
-			w.Write(b.Bytes()[indent+2:])
+			// The first key follows the dash: its indentation becomes
+			// one space.
+			start := w.Len()
+			s.writeEntries(w, it.Content, indent+2)
+			b := w.Bytes()
+			b[start] = ' '
+			n := copy(b[start+1:], b[start+indent+2:])
+			w.Truncate(start + 1 + n)
 		case it.Kind == yaml.SequenceNode && len(it.Content) > 0:
 			w.WriteByte('\n')
 			s.writeItems(w, it.Content, indent+2)

@@ -748,6 +748,11 @@ func (t *textPatcher) result() ([]byte, error) {
 		return t.edits[i].seq < t.edits[j].seq
 	})
 	var b bytes.Buffer
+	size := len(t.src) + len(t.edits)
+	for _, e := range t.edits {
+		size += len(e.text)
+	}
+	b.Grow(size)
 	pos := 0
 	for _, e := range t.edits {
 		if e.start < pos {

@@ -1,0 +1,137 @@
+package inject
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// tokenNode is the reference for jsonToNode, built from encoding/json's
+// token stream.
+func tokenNode(dec *json.Decoder) (*yaml.Node, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch v := tok.(type) {
+	case json.Delim:
+		switch v {
+		case '{':
+			n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				val, err := tokenNode(dec)
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k.(string)}, val)
+			}
+			_, err := dec.Token()
+			return n, err
+		case '[':
+			n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			for dec.More() {
+				val, err := tokenNode(dec)
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, val)
+			}
+			_, err := dec.Token()
+			return n, err
+		}
+	case string:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}, nil
+	case bool:
+		if v {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}, nil
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"}, nil
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+	case json.Number:
+		tag := "!!int"
+		if strings.ContainsAny(string(v), ".eE") {
+			tag = "!!float"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(v)}, nil
+	}
+	return nil, io.ErrUnexpectedEOF
+}
+
+func checkJSONToNode(t *testing.T, b []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	want, err := tokenNode(dec)
+	if err != nil {
+		return
+	}
+	got, err := jsonToNode(b)
+	if err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: jsonToNode differs from encoding/json's tokens", b)
+	}
+}
+
+// TestJSONToNodeMatchesTokens: the injected pods of the golden cases, and
+// a few odd strings, come out of jsonToNode as encoding/json reads them.
+func TestJSONToNodeMatchesTokens(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, c := range goldenCases {
+		in := injectorFor(t, c.sets, c.revision)
+		for _, p := range pods(t, readInput(t, c.input)) {
+			if p.pod == nil || skipReason(p.w, p.pod, in.cfg.revision) != "" {
+				continue
+			}
+			out, err := in.cfg.injectPod(p.w, p.pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(podTemplateJSON{out.ObjectMeta, out.Spec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkJSONToNode(t, b)
+			n++
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d injected pods", n)
+	}
+	for _, s := range []string{
+		`{}`, `[]`, `{"a":[],"b":{},"c":[{}],"d":null}`,
+		`{"k\"ey":"v\\al","name":"x\u00e9\n","image":"<&>","x":[1,-2.5,3e4,true,false]}`,
+		`{"containers":[{"name":"a","env":[{"name":"b","value":"c"}]}],"ports":[{"containerPort":80}]}`,
+	} {
+		checkJSONToNode(t, []byte(s))
+	}
+}
+
+func FuzzJSONToNode(f *testing.F) {
+	f.Add(`{"metadata":{"name":"a","labels":{"x":"y"}},"spec":{"containers":[{"name":"c","args":["a","b"],"ports":[{"containerPort":80}]}]}}`)
+	f.Add(`[1,2.5,"\u2028",{"name\\":null}]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var v any
+		if json.Unmarshal([]byte(s), &v) != nil {
+			return
+		}
+		// jsonToNode reads encoding/json's output.
+		b, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		checkJSONToNode(t, b)
+	})
+}
