@@ -151,7 +151,11 @@ func TestProgressSpinnerOnATerminal(t *testing.T) {
 	var b syncBuffer
 	p := newProgress(&b, true, "installed")
 	p.Event(apply.Event{Type: apply.PhaseStarted, Phase: "Istiod"})
-	time.Sleep(250 * time.Millisecond)
+	// Wait for the spinner to draw (it ticks every 100ms); a busy machine
+	// may take longer, so poll rather than sleep a fixed time.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(b.String(), "Processing: Istiod") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	p.Event(apply.Event{Type: apply.PhaseDone, Phase: "Istiod", Duration: time.Second})
 	p.Close()
 	s := b.String()
