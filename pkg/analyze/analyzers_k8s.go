@@ -175,8 +175,10 @@ func analyzePortNames(c *Context) {
 // inMesh says whether a workload gets a sidecar, as the injector decides;
 // a namespace the snapshot does not hold is taken as injected, so that a
 // workload read without its namespace is still checked unless it opts out.
+var injectedNamespace = map[string]string{mesh.LabelInjection: "enabled"}
+
 func inMesh(s *Snapshot, ns string, tmpl *corev1.PodTemplateSpec) bool {
-	nsLabels := map[string]string{mesh.LabelInjection: "enabled"}
+	nsLabels := injectedNamespace
 	if n := s.Get(KindNamespace, "", ns); n != nil {
 		nsLabels = n.Labels
 	}

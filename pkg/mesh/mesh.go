@@ -29,17 +29,20 @@ func FQDN(host, ns, domain string) string {
 	if host == "" || host == "*" || strings.Contains(host, ".") {
 		return host
 	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return host // an IPv6 address has no dot
+	if strings.Contains(host, ":") {
+		if _, err := netip.ParseAddr(host); err == nil {
+			return host // an IPv6 address has no dot
+		}
 	}
-	out := host
-	if ns != "" {
-		out += "." + ns
+	switch {
+	case ns != "" && domain != "":
+		return host + "." + ns + ".svc." + domain
+	case ns != "":
+		return host + "." + ns
+	case domain != "":
+		return host + ".svc." + domain
 	}
-	if domain != "" {
-		out += ".svc." + domain
-	}
-	return out
+	return host
 }
 
 // ClusterDomainOr returns domain, or DefaultClusterDomain when it is empty.

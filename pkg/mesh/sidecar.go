@@ -95,18 +95,23 @@ func Sidecar(p Pod, nsLabels map[string]string) Injection {
 		return Injection{false, "namespace " + p.Namespace + " is never injected"}
 	}
 	label, hasLabel := p.Labels[SidecarInject]
-	// choice is what the injector reads once a webhook has selected the
-	// pod: the label, else the annotation.
-	choice, choiceWhat := p.Annotations[SidecarInject], "annotation "
-	if hasLabel {
-		choice, choiceWhat = label, "label "
-	}
+	// selected is what the injector decides once a webhook has selected
+	// the pod: the label says, else the annotation, else the namespace.
 	selected := func(why string) Injection {
-		switch choice {
+		if hasLabel {
+			switch label {
+			case "false":
+				return Injection{false, "label " + SidecarInject + "=false"}
+			case "true":
+				return Injection{true, "label " + SidecarInject + "=true"}
+			}
+			return Injection{true, why}
+		}
+		switch p.Annotations[SidecarInject] {
 		case "false":
-			return Injection{false, choiceWhat + SidecarInject + "=false"}
+			return Injection{false, "annotation " + SidecarInject + "=false"}
 		case "true":
-			return Injection{true, choiceWhat + SidecarInject + "=true"}
+			return Injection{true, "annotation " + SidecarInject + "=true"}
 		}
 		return Injection{true, why}
 	}
