@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // tokenNode is the reference for jsonToNode, built from encoding/json's
@@ -133,5 +134,95 @@ func FuzzJSONToNode(f *testing.F) {
 			return
 		}
 		checkJSONToNode(t, b)
+	})
+}
+
+// checkPodNode fails when podNode builds a tree other than jsonToNode's of
+// the pod's JSON; it reports whether podNode took the pod.
+func checkPodNode(t *testing.T, p *podTemplateJSON) bool {
+	t.Helper()
+	got, ok := podNode(p)
+	b, err := json.Marshal(p)
+	if err != nil {
+		if ok {
+			t.Fatalf("podNode took a pod encoding/json refuses: %v", err)
+		}
+		return false
+	}
+	if !ok {
+		return false
+	}
+	want, err := jsonToNode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		var g bytes.Buffer
+		_ = writeJSON(&g, got, "  ")
+		t.Fatalf("podNode differs from the JSON's nodes\n got %s\nwant %s", g.String(), b)
+	}
+	return true
+}
+
+// TestPodNodeMatchesJSON: the injected pods of the golden cases, and the
+// pods as read, build the same tree straight from the types.
+func TestPodNodeMatchesJSON(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, c := range goldenCases {
+		in := injectorFor(t, c.sets, c.revision)
+		for _, p := range pods(t, readInput(t, c.input)) {
+			if p.pod == nil {
+				continue
+			}
+			if !checkPodNode(t, &podTemplateJSON{p.pod.ObjectMeta, p.pod.Spec}) {
+				t.Fatalf("%s: pod not taken", c.input)
+			}
+			if skipReason(p.w, p.pod, in.cfg.revision) != "" {
+				continue
+			}
+			out, err := in.cfg.injectPod(p.w, p.pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !checkPodNode(t, &podTemplateJSON{out.ObjectMeta, out.Spec}) {
+				t.Fatalf("%s: injected pod not taken", c.input)
+			}
+			n++
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d injected pods", n)
+	}
+}
+
+func TestPodNodeOdd(t *testing.T) {
+	t.Parallel()
+	var p podTemplateJSON
+	if !checkPodNode(t, &p) {
+		t.Fatal("empty pod not taken")
+	}
+	p.Metadata.Labels = map[string]string{"b": "1", "a": "<&>", "é": "\n"}
+	p.Spec.Containers = []corev1.Container{{Name: "c", Ports: []corev1.ContainerPort{}, Args: nil}}
+	p.Spec.Volumes = []corev1.Volume{}
+	if !checkPodNode(t, &p) {
+		t.Fatal("pod not taken")
+	}
+	p.Metadata.Name = "a\xffb"
+	if checkPodNode(t, &p) {
+		t.Fatal("invalid UTF-8 taken")
+	}
+}
+
+// FuzzPodNode: whatever pod podNode takes, it builds jsonToNode's tree.
+func FuzzPodNode(f *testing.F) {
+	f.Add(`{"metadata":{"name":"a","annotations":{"k":"v"},"creationTimestamp":"2024-01-01T00:00:00Z"},"spec":{"containers":[{"name":"c","image":"i","ports":[{"containerPort":80,"protocol":"TCP"}],"resources":{"limits":{"cpu":"100m"}},"readinessProbe":{"httpGet":{"port":"http"}}}]}}`)
+	f.Add(`{"spec":{"initContainers":[{"name":"i","securityContext":{"runAsUser":0,"privileged":false,"capabilities":{"add":["NET_ADMIN"]}}}],"volumes":[{"name":"v","emptyDir":{"medium":"Memory","sizeLimit":"1Mi"}}]}}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var p podTemplateJSON
+		if json.Unmarshal([]byte(s), &p) != nil {
+			return
+		}
+		checkPodNode(t, &p)
 	})
 }

@@ -358,6 +358,18 @@ type podTemplateJSON struct {
 	Spec     corev1.PodSpec    `json:"spec"`
 }
 
+// wantNode is the node tree of an injected pod template's JSON.
+func wantNode(p *podTemplateJSON) (*yaml.Node, error) {
+	if n, ok := podNode(p); ok {
+		return n, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return jsonToNode(b)
+}
+
 type change struct {
 	t    target
 	want *yaml.Node
@@ -392,11 +404,7 @@ func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, [
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %s/%s: %w", d.Where(), strings.ToLower(t.kind), t.name, err)
 		}
-		b, err := json.Marshal(podTemplateJSON{out.ObjectMeta, out.Spec})
-		if err != nil {
-			return nil, nil, err
-		}
-		want, err := jsonToNode(b)
+		want, err := wantNode(&podTemplateJSON{out.ObjectMeta, out.Spec})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -23,6 +24,7 @@ func podFromMap(m map[string]any, pod *corev1.Pod) bool {
 
 var (
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	stringMapType       = reflect.TypeFor[map[string]string]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
@@ -169,6 +171,19 @@ func decodeMapValue(v reflect.Value, x any) bool {
 		if !ok {
 			return false
 		}
+		if t == stringMapType {
+			// Labels and annotations, without reflection.
+			out := make(map[string]string, len(m))
+			for k, val := range m {
+				s, ok := val.(string)
+				if !ok || !utf8.ValidString(k) || !utf8.ValidString(s) {
+					return false
+				}
+				out[k] = s
+			}
+			v.Set(reflect.ValueOf(out))
+			return true
+		}
 		out := reflect.MakeMapWithSize(t, len(m))
 		et, kt := t.Elem(), t.Key()
 		for k, val := range m {
@@ -244,12 +259,22 @@ func decodeMapValue(v reflect.Value, x any) bool {
 // callUnmarshaler hands an Unmarshaler the JSON of its value, as
 // encoding/json does.
 func callUnmarshaler(v reflect.Value, x any) bool {
-	if !jsonPlain(x) {
-		return false
-	}
-	b, err := json.Marshal(x)
-	if err != nil {
-		return false
+	var b []byte
+	switch x := x.(type) {
+	case string:
+		// What json.Marshal writes, quoted; appendJSONString takes the
+		// library's way for anything to escape.
+		b = appendJSONString(make([]byte, 0, len(x)+2), x)
+	case int64:
+		b = strconv.AppendInt(nil, x, 10)
+	default:
+		if !jsonPlain(x) {
+			return false
+		}
+		var err error
+		if b, err = json.Marshal(x); err != nil {
+			return false
+		}
 	}
 	return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(b) == nil
 }

@@ -1,0 +1,309 @@
+package inject
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// podNode is jsonToNode(json.Marshal(p)) for an injected pod template,
+// without the JSON text: it walks the values with their types as
+// encoding/json does (field order, omitempty, the types' own MarshalJSON).
+// ok is false for anything it has no case for (strings that are not valid
+// UTF-8, floats, interfaces, other options); the caller then takes the
+// JSON way.
+func podNode(p *podTemplateJSON) (*yaml.Node, bool) {
+	var e nodeEncoder
+	return e.value(reflect.ValueOf(p).Elem())
+}
+
+var (
+	marshalerType     = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// encodeInfo is what nodeEncoder needs to know of a type.
+type encodeInfo struct {
+	marshaler   bool // T implements json.Marshaler
+	unsupported bool
+	fields      []encodeField
+	keys        []string // sorted, for maps; scratch
+}
+
+type encodeField struct {
+	name      string
+	index     []int
+	omitEmpty bool
+	omitZero  bool
+	isZero    func(reflect.Value) bool // the type's IsZero, for omitzero
+}
+
+type isZeroer interface{ IsZero() bool }
+
+var isZeroerType = reflect.TypeFor[isZeroer]()
+
+// zero is encoding/json's omitzero test: the type's IsZero method,
+// else the zero value.
+func (f *encodeField) zero(v reflect.Value) bool {
+	if f.isZero == nil {
+		return v.IsZero()
+	}
+	return f.isZero(v)
+}
+
+func zeroFunc(t reflect.Type) (func(reflect.Value) bool, bool) {
+	switch {
+	case t.Kind() == reflect.Interface:
+		return nil, false
+	case t.Kind() == reflect.Pointer && t.Implements(isZeroerType):
+		return func(v reflect.Value) bool { return v.IsNil() || v.Interface().(isZeroer).IsZero() }, true
+	case t.Implements(isZeroerType):
+		return func(v reflect.Value) bool { return v.Interface().(isZeroer).IsZero() }, true
+	case reflect.PointerTo(t).Implements(isZeroerType):
+		return func(v reflect.Value) bool {
+			if !v.CanAddr() {
+				v2 := reflect.New(v.Type()).Elem()
+				v2.Set(v)
+				v = v2
+			}
+			return v.Addr().Interface().(isZeroer).IsZero()
+		}, true
+	}
+	return nil, true
+}
+
+var encodeInfos sync.Map // reflect.Type -> *encodeInfo
+
+func encodeInfoFor(t reflect.Type) *encodeInfo {
+	if v, ok := encodeInfos.Load(t); ok {
+		return v.(*encodeInfo)
+	}
+	ei := &encodeInfo{marshaler: t.Implements(marshalerType)}
+	switch {
+	case ei.marshaler:
+	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(marshalerType),
+		t.Implements(textMarshalerType) || t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textMarshalerType):
+		// Marshalers on pointers run only where the value is
+		// addressable; text marshalers change keys and strings.
+		ei.unsupported = true
+	default:
+		switch t.Kind() {
+		case reflect.Struct:
+			if !encodeFields(t, nil, ei) {
+				ei.unsupported = true
+			}
+		case reflect.Map:
+			if kt := t.Key(); kt.Kind() != reflect.String || kt.Implements(textMarshalerType) || reflect.PointerTo(kt).Implements(textMarshalerType) {
+				ei.unsupported = true
+			}
+		case reflect.Slice:
+			if t.Elem().Kind() == reflect.Uint8 {
+				ei.unsupported = true
+			}
+		case reflect.Bool, reflect.String, reflect.Pointer,
+			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		default:
+			ei.unsupported = true
+		}
+	}
+	v, _ := encodeInfos.LoadOrStore(t, ei)
+	return v.(*encodeInfo)
+}
+
+// encodeFields lists a struct's JSON fields in encoding/json's order (by
+// index sequence, embedded structs' fields in place); false for what it
+// does not handle.
+func encodeFields(t reflect.Type, index []int, ei *encodeInfo) bool {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		omitEmpty, omitZero := false, false
+		for o := range strings.SplitSeq(opts, ",") {
+			switch o {
+			case "omitempty":
+				omitEmpty = true
+			case "omitzero":
+				omitZero = true
+			case "", "inline":
+			default:
+				return false // string
+			}
+		}
+		idx := append(append([]int{}, index...), i)
+		if f.Anonymous && name == "" {
+			if f.Type.Kind() != reflect.Struct {
+				return false
+			}
+			if !encodeFields(f.Type, idx, ei) {
+				return false
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		for _, g := range ei.fields {
+			if g.name == name {
+				return false
+			}
+		}
+		ef := encodeField{name: name, index: idx, omitEmpty: omitEmpty, omitZero: omitZero}
+		if omitZero {
+			var ok bool
+			if ef.isZero, ok = zeroFunc(f.Type); !ok {
+				return false
+			}
+		}
+		ei.fields = append(ei.fields, ef)
+	}
+	return true
+}
+
+// isEmptyJSON is encoding/json's omitempty test.
+func isEmptyJSON(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
+}
+
+// nodeEncoder builds nodes as jsonToNode's scanner does.
+type nodeEncoder struct {
+	jsonScanner
+}
+
+func (e *nodeEncoder) null() *yaml.Node { return e.node(yaml.ScalarNode, "!!null", "null") }
+
+func (e *nodeEncoder) value(v reflect.Value) (*yaml.Node, bool) {
+	t := v.Type()
+	ei := encodeInfoFor(t)
+	if ei.unsupported {
+		return nil, false
+	}
+	if ei.marshaler {
+		if t.Kind() == reflect.Pointer && v.IsNil() {
+			return e.null(), true
+		}
+		b, err := v.Interface().(json.Marshaler).MarshalJSON()
+		if err != nil || !json.Valid(b) {
+			return nil, false
+		}
+		sub := jsonScanner{b: b, slab: e.slab}
+		n, err := sub.value()
+		if err != nil {
+			return nil, false
+		}
+		if sub.space(); sub.i != len(b) {
+			return nil, false
+		}
+		e.slab = sub.slab
+		return n, true
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		n := e.node(yaml.MappingNode, "!!map", "")
+		mark := len(e.stack)
+		for i := range ei.fields {
+			f := &ei.fields[i]
+			fv := v.FieldByIndex(f.index)
+			if f.omitEmpty && isEmptyJSON(fv) || f.omitZero && f.zero(fv) {
+				continue
+			}
+			c, ok := e.value(fv)
+			if !ok {
+				return nil, false
+			}
+			e.stack = append(e.stack, e.node(yaml.ScalarNode, "!!str", f.name), c)
+		}
+		n.Content = e.content(mark)
+		return n, true
+	case reflect.Map:
+		if v.IsNil() {
+			return e.null(), true
+		}
+		keys := make([]string, 0, v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			k := it.Key().String()
+			if !utf8.ValidString(k) {
+				return nil, false
+			}
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		n := e.node(yaml.MappingNode, "!!map", "")
+		mark := len(e.stack)
+		kt := t.Key()
+		for _, k := range keys {
+			c, ok := e.value(v.MapIndex(reflect.ValueOf(k).Convert(kt)))
+			if !ok {
+				return nil, false
+			}
+			e.stack = append(e.stack, e.node(yaml.ScalarNode, "!!str", k), c)
+		}
+		n.Content = e.content(mark)
+		return n, true
+	case reflect.Slice:
+		if v.IsNil() {
+			return e.null(), true
+		}
+		n := e.node(yaml.SequenceNode, "!!seq", "")
+		mark := len(e.stack)
+		for i := 0; i < v.Len(); i++ {
+			c, ok := e.value(v.Index(i))
+			if !ok {
+				return nil, false
+			}
+			e.stack = append(e.stack, c)
+		}
+		n.Content = e.content(mark)
+		return n, true
+	case reflect.Pointer:
+		if v.IsNil() {
+			return e.null(), true
+		}
+		return e.value(v.Elem())
+	case reflect.String:
+		s := v.String()
+		if !utf8.ValidString(s) {
+			return nil, false
+		}
+		return e.node(yaml.ScalarNode, "!!str", s), true
+	case reflect.Bool:
+		if v.Bool() {
+			return e.node(yaml.ScalarNode, "!!bool", "true"), true
+		}
+		return e.node(yaml.ScalarNode, "!!bool", "false"), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return e.node(yaml.ScalarNode, "!!int", strconv.FormatInt(v.Int(), 10)), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return e.node(yaml.ScalarNode, "!!int", strconv.FormatUint(v.Uint(), 10)), true
+	}
+	return nil, false
+}
