@@ -269,13 +269,13 @@ func (c *Cluster) logTail() string {
 	return b.String()
 }
 
-// errorLog returns the last n error and warning lines (klog's E and W
-// prefixes) of the API server's log.
+// errorLog returns the last n error lines (klog's E prefix) of the API
+// server's log.
 func (c *Cluster) errorLog(n int) string {
 	data, _ := os.ReadFile(filepath.Join(c.Dir, "kube-apiserver.log"))
 	var keep []string
 	for line := range strings.SplitSeq(string(data), "\n") {
-		if strings.HasPrefix(line, "E") || strings.HasPrefix(line, "W") {
+		if strings.HasPrefix(line, "E") {
 			keep = append(keep, line)
 		}
 	}
@@ -285,7 +285,7 @@ func (c *Cluster) errorLog(n int) string {
 	if len(keep) == 0 {
 		return ""
 	}
-	return "\n--- kube-apiserver.log (last errors and warnings)\n" + strings.Join(keep, "\n") + "\n"
+	return "\n--- kube-apiserver.log (last errors)\n" + strings.Join(keep, "\n") + "\n"
 }
 
 func (c *Cluster) writeAuthFiles() error {
