@@ -120,6 +120,9 @@ func TestValueCacheTable(t *testing.T) {
 		{"a: yes\nb: On\nc: NULL\nd: y\ne: word\nf: a-b.c/d_e\ng: x:y\nh: ab # c\ni: 'x'\n", true},
 		{"l:\n- on\n- Off\n- word\n- w1\n- a b\n- 'q'\n", true},
 		{"on: 1\nyes:\n  no: 2\nkey: v\n", true},
+		{"a: \"x-1\"\nb: \"\"\nc: \"a # b: c\"\nd: \" sp \"\ne: \"1\"\nf: \"true\"\ng: \"k8s://a/b\"\n", true},
+		{"l:\n- \"--x=1\"\n- \"\"\n- \"15006\"\n- \"a\\\\tb\"\n- \"\\u00e9\"\n", true},
+		{"a: \"x\" # c\nb: \"y\"  \nc: \"q\\\"q\"\n", true},
 	}
 	for _, tc := range tests {
 		vc := newValueCache()

@@ -221,6 +221,7 @@ func (c *valueCache) leaf(text string, item bool) (pieceVal, bool) {
 	if v, ok := simpleLeaf(text, item); ok {
 		return v, true
 	}
+
 	j, err := yaml.YAMLToJSON([]byte(text))
 	if err != nil {
 		return pieceVal{}, false
@@ -285,16 +286,44 @@ func simpleLeaf(text string, item bool) (pieceVal, bool) {
 	t := strings.TrimLeft(text, " ")
 	if item {
 		w, ok := strings.CutPrefix(t, "- ")
-		if !ok || !stringWord(w) {
+		if !ok {
+			return pieceVal{}, false
+		}
+		if q, ok := quotedWord(w); ok {
+			return pieceVal{val: q}, true
+		}
+		if !stringWord(w) {
 			return pieceVal{}, false
 		}
 		return pieceVal{val: w}, true
 	}
 	k, w, ok := strings.Cut(t, ": ")
-	if !ok || !stringWord(k) || !stringWord(w) {
+	if !ok || !stringWord(k) {
+		return pieceVal{}, false
+	}
+	if q, ok := quotedWord(w); ok {
+		return pieceVal{key: k, val: q}, true
+	}
+	if !stringWord(w) {
 		return pieceVal{}, false
 	}
 	return pieceVal{key: k, val: w}, true
+}
+
+// quotedWord reads a double-quoted scalar with nothing to unescape:
+// printable ASCII without backslashes or quotes, and nothing after the
+// closing quote.
+func quotedWord(w string) (string, bool) {
+	if len(w) < 2 || w[0] != '"' || w[len(w)-1] != '"' {
+		return "", false
+	}
+	q := w[1 : len(w)-1]
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return q, true
 }
 
 // stringWord reports whether a plain scalar is certainly a string to
