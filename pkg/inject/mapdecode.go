@@ -19,7 +19,8 @@ import (
 // are not integers, strings that are not valid UTF-8, types it has no case
 // for); the caller then takes the JSON way. pod must be zero.
 func podFromMap(m map[string]any, pod *corev1.Pod) bool {
-	return decodeMapValue(reflect.ValueOf(pod).Elem(), m)
+	v := reflect.ValueOf(pod).Elem()
+	return decodeMapValue(v, m, decodeInfoFor(v.Type()))
 }
 
 var (
@@ -32,21 +33,62 @@ var (
 type decodeInfo struct {
 	unmarshaler bool // *T implements json.Unmarshaler
 	unsupported bool
-	fields      map[string][]int // struct fields by JSON name
+	fields      map[string]*decodeField // struct fields by JSON name
 	names       []string
+	elem        *decodeInfo // of pointers, slices and maps
 }
 
-var decodeInfos sync.Map // reflect.Type -> *decodeInfo
+type decodeField struct {
+	index []int
+	info  *decodeInfo
+}
 
+var (
+	decodeInfos sync.Map // reflect.Type -> *decodeInfo, complete
+	decodeMu    sync.Mutex
+)
+
+// decodeInfoFor returns the info of t, with those of the types it holds
+// linked in.
 func decodeInfoFor(t reflect.Type) *decodeInfo {
 	if v, ok := decodeInfos.Load(t); ok {
 		return v.(*decodeInfo)
 	}
+	decodeMu.Lock()
+	defer decodeMu.Unlock()
+	building := map[reflect.Type]*decodeInfo{}
+	di := buildDecodeInfo(t, building)
+	for t, i := range building {
+		decodeInfos.LoadOrStore(t, i)
+	}
+	if v, ok := decodeInfos.Load(t); ok {
+		return v.(*decodeInfo)
+	}
+	return di
+}
+
+func buildDecodeInfo(t reflect.Type, building map[reflect.Type]*decodeInfo) *decodeInfo {
+	if v, ok := decodeInfos.Load(t); ok {
+		return v.(*decodeInfo)
+	}
+	if di, ok := building[t]; ok {
+		return di
+	}
 	di := &decodeInfo{unmarshaler: reflect.PointerTo(t).Implements(unmarshalerType)}
+	building[t] = di
+	defer func() {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map:
+			di.elem = buildDecodeInfo(t.Elem(), building)
+		}
+		for _, f := range di.fields {
+			f.info = buildDecodeInfo(t.FieldByIndex(f.index).Type, building)
+		}
+	}()
 	if !di.unmarshaler {
 		switch t.Kind() {
 		case reflect.Struct:
-			di.fields = map[string][]int{}
+			di.fields = map[string]*decodeField{}
 			if !collectFields(t, nil, di) {
 				di.unsupported = true
 			}
@@ -70,8 +112,7 @@ func decodeInfoFor(t reflect.Type) *decodeInfo {
 			di.unsupported = true
 		}
 	}
-	v, _ := decodeInfos.LoadOrStore(t, di)
-	return v.(*decodeInfo)
+	return di
 }
 
 // collectFields lists a struct's JSON fields, embedded structs' fields
@@ -109,7 +150,7 @@ func collectFields(t reflect.Type, index []int, di *decodeInfo) bool {
 		if _, dup := di.fields[name]; dup {
 			return false
 		}
-		di.fields[name] = idx
+		di.fields[name] = &decodeField{index: idx}
 		di.names = append(di.names, name)
 	}
 	return true
@@ -117,25 +158,24 @@ func collectFields(t reflect.Type, index []int, di *decodeInfo) bool {
 
 // decodeMapValue stores x (a value of a decoded JSON map) in v, which is
 // settable and zero.
-func decodeMapValue(v reflect.Value, x any) bool {
+func decodeMapValue(v reflect.Value, x any, di *decodeInfo) bool {
 	t := v.Type()
 	if x == nil {
 		// null leaves pointers nil and other values as they are, but
 		// reaches the Unmarshalers of values.
-		if t.Kind() != reflect.Pointer && decodeInfoFor(t).unmarshaler {
+		if t.Kind() != reflect.Pointer && di.unmarshaler {
 			return callUnmarshaler(v, x)
 		}
 		return true
 	}
 	if t.Kind() == reflect.Pointer {
 		p := reflect.New(t.Elem())
-		if !decodeMapValue(p.Elem(), x) {
+		if !decodeMapValue(p.Elem(), x, di.elem) {
 			return false
 		}
 		v.Set(p)
 		return true
 	}
-	di := decodeInfoFor(t)
 	if di.unmarshaler {
 		return callUnmarshaler(v, x)
 	}
@@ -149,7 +189,7 @@ func decodeMapValue(v reflect.Value, x any) bool {
 			return false
 		}
 		for k, val := range m {
-			idx, ok := di.fields[k]
+			f, ok := di.fields[k]
 			if !ok {
 				for _, n := range di.names {
 					if strings.EqualFold(n, k) {
@@ -161,7 +201,7 @@ func decodeMapValue(v reflect.Value, x any) bool {
 				}
 				continue
 			}
-			if !decodeMapValue(v.FieldByIndex(idx), val) {
+			if !decodeMapValue(v.FieldByIndex(f.index), val, f.info) {
 				return false
 			}
 		}
@@ -191,7 +231,7 @@ func decodeMapValue(v reflect.Value, x any) bool {
 				return false
 			}
 			e := reflect.New(et).Elem()
-			if !decodeMapValue(e, val) {
+			if !decodeMapValue(e, val, di.elem) {
 				return false
 			}
 			out.SetMapIndex(reflect.ValueOf(k).Convert(kt), e)
@@ -205,7 +245,7 @@ func decodeMapValue(v reflect.Value, x any) bool {
 		}
 		out := reflect.MakeSlice(t, len(l), len(l))
 		for i, it := range l {
-			if !decodeMapValue(out.Index(i), it) {
+			if !decodeMapValue(out.Index(i), it, di.elem) {
 				return false
 			}
 		}

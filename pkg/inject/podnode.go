@@ -21,7 +21,8 @@ import (
 // JSON way.
 func podNode(p *podTemplateJSON) (*yaml.Node, bool) {
 	var e nodeEncoder
-	return e.value(reflect.ValueOf(p).Elem())
+	v := reflect.ValueOf(p).Elem()
+	return e.value(v, encodeInfoFor(v.Type()))
 }
 
 var (
@@ -34,7 +35,7 @@ type encodeInfo struct {
 	marshaler   bool // T implements json.Marshaler
 	unsupported bool
 	fields      []encodeField
-	keys        []string // sorted, for maps; scratch
+	elem        *encodeInfo // of pointers, slices and maps
 }
 
 type encodeField struct {
@@ -43,6 +44,7 @@ type encodeField struct {
 	omitEmpty bool
 	omitZero  bool
 	isZero    func(reflect.Value) bool // the type's IsZero, for omitzero
+	info      *encodeInfo
 }
 
 type isZeroer interface{ IsZero() bool }
@@ -79,13 +81,50 @@ func zeroFunc(t reflect.Type) (func(reflect.Value) bool, bool) {
 	return nil, true
 }
 
-var encodeInfos sync.Map // reflect.Type -> *encodeInfo
+var (
+	encodeInfos sync.Map // reflect.Type -> *encodeInfo, complete
+	encodeMu    sync.Mutex
+)
 
+// encodeInfoFor returns the info of t, with those of the types it holds
+// linked in.
 func encodeInfoFor(t reflect.Type) *encodeInfo {
 	if v, ok := encodeInfos.Load(t); ok {
 		return v.(*encodeInfo)
 	}
+	encodeMu.Lock()
+	defer encodeMu.Unlock()
+	building := map[reflect.Type]*encodeInfo{}
+	ei := buildEncodeInfo(t, building)
+	for t, i := range building {
+		encodeInfos.LoadOrStore(t, i)
+	}
+	v, _ := encodeInfos.Load(t)
+	if v == nil {
+		return ei
+	}
+	return v.(*encodeInfo)
+}
+
+func buildEncodeInfo(t reflect.Type, building map[reflect.Type]*encodeInfo) *encodeInfo {
+	if v, ok := encodeInfos.Load(t); ok {
+		return v.(*encodeInfo)
+	}
+	if ei, ok := building[t]; ok {
+		return ei
+	}
 	ei := &encodeInfo{marshaler: t.Implements(marshalerType)}
+	building[t] = ei
+	defer func() {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map:
+			ei.elem = buildEncodeInfo(t.Elem(), building)
+		}
+		for i := range ei.fields {
+			f := &ei.fields[i]
+			f.info = buildEncodeInfo(t.FieldByIndex(f.index).Type, building)
+		}
+	}()
 	switch {
 	case ei.marshaler:
 	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(marshalerType),
@@ -114,8 +153,7 @@ func encodeInfoFor(t reflect.Type) *encodeInfo {
 			ei.unsupported = true
 		}
 	}
-	v, _ := encodeInfos.LoadOrStore(t, ei)
-	return v.(*encodeInfo)
+	return ei
 }
 
 // encodeFields lists a struct's JSON fields in encoding/json's order (by
@@ -200,9 +238,8 @@ type nodeEncoder struct {
 
 func (e *nodeEncoder) null() *yaml.Node { return e.node(yaml.ScalarNode, "!!null", "null") }
 
-func (e *nodeEncoder) value(v reflect.Value) (*yaml.Node, bool) {
+func (e *nodeEncoder) value(v reflect.Value, ei *encodeInfo) (*yaml.Node, bool) {
 	t := v.Type()
-	ei := encodeInfoFor(t)
 	if ei.unsupported {
 		return nil, false
 	}
@@ -235,7 +272,7 @@ func (e *nodeEncoder) value(v reflect.Value) (*yaml.Node, bool) {
 			if f.omitEmpty && isEmptyJSON(fv) || f.omitZero && f.zero(fv) {
 				continue
 			}
-			c, ok := e.value(fv)
+			c, ok := e.value(fv, f.info)
 			if !ok {
 				return nil, false
 			}
@@ -261,7 +298,7 @@ func (e *nodeEncoder) value(v reflect.Value) (*yaml.Node, bool) {
 		mark := len(e.stack)
 		kt := t.Key()
 		for _, k := range keys {
-			c, ok := e.value(v.MapIndex(reflect.ValueOf(k).Convert(kt)))
+			c, ok := e.value(v.MapIndex(reflect.ValueOf(k).Convert(kt)), ei.elem)
 			if !ok {
 				return nil, false
 			}
@@ -276,7 +313,7 @@ func (e *nodeEncoder) value(v reflect.Value) (*yaml.Node, bool) {
 		n := e.node(yaml.SequenceNode, "!!seq", "")
 		mark := len(e.stack)
 		for i := 0; i < v.Len(); i++ {
-			c, ok := e.value(v.Index(i))
+			c, ok := e.value(v.Index(i), ei.elem)
 			if !ok {
 				return nil, false
 			}
@@ -288,7 +325,7 @@ func (e *nodeEncoder) value(v reflect.Value) (*yaml.Node, bool) {
 		if v.IsNil() {
 			return e.null(), true
 		}
-		return e.value(v.Elem())
+		return e.value(v.Elem(), ei.elem)
 	case reflect.String:
 		s := v.String()
 		if !utf8.ValidString(s) {
