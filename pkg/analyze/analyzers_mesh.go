@@ -118,7 +118,7 @@ func analyzeDRHostsAndSubsets(c *Context) {
 		if dr.GetHost() == "" {
 			continue
 		}
-		svc := c.S.LookupService(dr.GetHost(), r.Namespace, mesh.NamedViewers(r.Namespace, dr.GetExportTo()))
+		svc := c.S.LookupService(dr.GetHost(), r.Namespace, mesh.NamedViewers(r.Namespace, c.S.DestinationRuleExportTo(r)))
 		if svc == nil {
 			c.Report(r, UnknownDestinationRuleHost, "spec.host", dr.GetHost())
 			continue

@@ -56,6 +56,10 @@ func TestAnalyzers(t *testing.T) {
 		{"vs host with other cluster domain", "virtualservice.DestinationHostAnalyzer", helloSvc + vs("  hosts: [x]\n  http: [{route: [{destination: {host: helloworld.default.svc.corp.example}}]}]\n"), SnapshotOptions{ClusterDomain: "corp.example"}, nil},
 		{"vs host wrong cluster domain", "virtualservice.DestinationHostAnalyzer", helloSvc + vs("  hosts: [x]\n  http: [{route: [{destination: {host: helloworld.default.svc.cluster.local}}]}]\n"), SnapshotOptions{ClusterDomain: "corp.example"}, []string{"IST0101 VirtualService default/hello"}},
 		{"vs host not exported to vs namespace", "virtualservice.DestinationHostAnalyzer", strings.Replace(helloSvc, "metadata: {name: helloworld, namespace: default}", "metadata: {name: helloworld, namespace: other, annotations: {networking.istio.io/exportTo: .}}", 1) + vs("  hosts: [x]\n  http: [{route: [{destination: {host: helloworld.other.svc.cluster.local}}]}]\n"), SnapshotOptions{}, []string{"IST0101 VirtualService default/hello"}},
+		{"vs host private by the mesh's defaultServiceExportTo", "virtualservice.DestinationHostAnalyzer", strings.Replace(helloSvc, "metadata: {name: helloworld, namespace: default}", "metadata: {name: helloworld, namespace: other}", 1) + vs("  hosts: [x]\n  http: [{route: [{destination: {host: helloworld.other.svc.cluster.local}}]}]\n"), SnapshotOptions{MeshConfig: privateByDefault}, []string{"IST0101 VirtualService default/hello"}},
+		{"service exportTo annotation wins over the mesh default", "virtualservice.DestinationHostAnalyzer", strings.Replace(helloSvc, "metadata: {name: helloworld, namespace: default}", "metadata: {name: helloworld, namespace: other, annotations: {networking.istio.io/exportTo: \"*\"}}", 1) + vs("  hosts: [x]\n  http: [{route: [{destination: {host: helloworld.other.svc.cluster.local}}]}]\n"), SnapshotOptions{MeshConfig: privateByDefault}, nil},
+		{"DR of another namespace private by the mesh's defaultDestinationRuleExportTo", "virtualservice.DestinationRuleAnalyzer", helloSvc + strings.Replace(helloDR, "namespace: default}\nspec:\n  host: helloworld", "namespace: other}\nspec:\n  host: helloworld.default.svc.cluster.local", 1) + vs("  hosts: [x]\n  http: [{route: [{destination: {host: helloworld, subset: v1}}]}]\n"), SnapshotOptions{MeshConfig: privateByDefault}, []string{"IST0101 VirtualService default/hello"}},
+		{"DR of another namespace, no mesh default", "virtualservice.DestinationRuleAnalyzer", helloSvc + strings.Replace(helloDR, "namespace: default}\nspec:\n  host: helloworld", "namespace: other}\nspec:\n  host: helloworld.default.svc.cluster.local", 1) + vs("  hosts: [x]\n  http: [{route: [{destination: {host: helloworld, subset: v1}}]}]\n"), SnapshotOptions{}, nil},
 		{"vs host exported to vs namespace", "virtualservice.DestinationHostAnalyzer", strings.Replace(helloSvc, "metadata: {name: helloworld, namespace: default}", "metadata: {name: helloworld, namespace: other, annotations: {networking.istio.io/exportTo: \"default\"}}", 1) + vs("  hosts: [x]\n  http: [{route: [{destination: {host: helloworld.other.svc.cluster.local}}]}]\n"), SnapshotOptions{}, nil},
 		{"vs host is a wildcard service entry host", "virtualservice.DestinationHostAnalyzer", `
 apiVersion: networking.istio.io/v1
@@ -184,6 +188,14 @@ spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: ht
 			}
 		})
 	}
+}
+
+// privateByDefault exports services, VirtualServices and DestinationRules
+// to their own namespace unless they say otherwise.
+var privateByDefault = &meshconfig.MeshConfig{
+	DefaultServiceExportTo:         []string{"."},
+	DefaultVirtualServiceExportTo:  []string{"."},
+	DefaultDestinationRuleExportTo: []string{"."},
 }
 
 var dnsAllocating = func() *meshconfig.MeshConfig {

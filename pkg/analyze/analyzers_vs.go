@@ -92,7 +92,7 @@ func vsDestinations(vs *networking.VirtualService) []vsDest {
 func analyzeDestinationHosts(c *Context) {
 	for _, r := range c.S.List(KindVirtualService) {
 		vs := specOf[*networking.VirtualService](r)
-		from := mesh.NamedViewers(r.Namespace, vs.GetExportTo())
+		from := mesh.NamedViewers(r.Namespace, c.S.VirtualServiceExportTo(r, vs))
 		for _, d := range vsDestinations(vs) {
 			host := d.d.GetHost()
 			if host == "" {
@@ -240,7 +240,7 @@ func analyzeConflictingMeshHosts(c *Context) {
 		if !onMesh {
 			continue
 		}
-		exp := mesh.NormalizeExportTo(vs.GetExportTo(), r.Namespace)
+		exp := c.S.VirtualServiceExportTo(r, vs)
 		seen := map[string]bool{}
 		for _, h := range vs.GetHosts() {
 			fq := c.S.FQDN(h, r.Namespace)

@@ -85,6 +85,8 @@ type Snapshot struct {
 	opts          SnapshotOptions
 	clusterDomain string
 	rootNamespace string
+	// exportDefaults are the mesh config's exportTo for objects that set none.
+	exportDefaults mesh.ExportDefaults
 
 	byKind     map[string][]*Resource
 	byKey      map[string]*Resource
@@ -143,6 +145,7 @@ func NewSnapshot(resources []*Resource, opts SnapshotOptions) *Snapshot {
 	if s.opts.MeshConfig == nil {
 		s.opts.MeshConfig = meshConfigFromResources(s.byKind[KindConfigMap], opts.IstioNamespace)
 	}
+	s.exportDefaults = mesh.ExportDefaultsOf(s.opts.MeshConfig)
 	s.rootNamespace = s.opts.MeshConfig.GetRootNamespace()
 	if s.rootNamespace == "" {
 		s.rootNamespace = opts.IstioNamespace
@@ -257,7 +260,7 @@ func (s *Snapshot) indexServices() {
 			continue
 		}
 		svc := &Service{Host: s.FQDN(r.Name, r.Namespace), Namespace: r.Namespace, Selector: k.Spec.Selector, Resource: r}
-		svc.ExportTo = mesh.NormalizeExportTo(splitList(r.Annotations["networking.istio.io/exportTo"]), r.Namespace)
+		svc.ExportTo = mesh.NormalizeExportTo(mesh.Or(splitList(r.Annotations["networking.istio.io/exportTo"]), s.exportDefaults.Service), r.Namespace)
 		for _, p := range k.Spec.Ports {
 			svc.Ports = append(svc.Ports, ServicePort{Number: uint32(p.Port), Name: p.Name, Protocol: string(p.Protocol), TargetPort: p.TargetPort.String()})
 		}
@@ -272,7 +275,7 @@ func (s *Snapshot) indexServices() {
 		for _, p := range se.GetPorts() {
 			ports = append(ports, ServicePort{Number: p.GetNumber(), Name: p.GetName(), Protocol: p.GetProtocol(), TargetPort: itoa(int(p.GetTargetPort()))})
 		}
-		exp := mesh.NormalizeExportTo(se.GetExportTo(), r.Namespace)
+		exp := mesh.NormalizeExportTo(mesh.Or(se.GetExportTo(), s.exportDefaults.Service), r.Namespace)
 		for _, h := range se.GetHosts() {
 			s.addService(&Service{Host: s.FQDN(h, r.Namespace), Namespace: r.Namespace, ExportTo: exp, Ports: ports, Selector: se.GetWorkloadSelector().GetLabels(), Resource: r})
 		}
@@ -342,18 +345,30 @@ func (s *Snapshot) LookupService(host, ns string, from []string) *Service {
 	return nil
 }
 
+// DestinationRuleExportTo is the normalized exportTo of a DestinationRule,
+// the mesh config's default when it sets none.
+func (s *Snapshot) DestinationRuleExportTo(r *Resource) []string {
+	return mesh.NormalizeExportTo(mesh.Or(specOf[*networking.DestinationRule](r).GetExportTo(), s.exportDefaults.DestinationRule), r.Namespace)
+}
+
+// VirtualServiceExportTo is the normalized exportTo of a VirtualService,
+// the mesh config's default when it sets none.
+func (s *Snapshot) VirtualServiceExportTo(r *Resource, vs *networking.VirtualService) []string {
+	return mesh.NormalizeExportTo(mesh.Or(vs.GetExportTo(), s.exportDefaults.VirtualService), r.Namespace)
+}
+
 // DestinationRulesFor returns the DestinationRules visible from namespace
 // ns whose host covers fqdn.
 func (s *Snapshot) DestinationRulesFor(fqdn, ns string) []*Resource {
 	var out []*Resource
 	for _, r := range s.drByHost[fqdn] {
-		if mesh.Visible(mesh.NormalizeExportTo(specOf[*networking.DestinationRule](r).GetExportTo(), r.Namespace), ns) {
+		if mesh.Visible(s.DestinationRuleExportTo(r), ns) {
 			out = append(out, r)
 		}
 	}
 	for _, r := range s.drWildcard {
 		dr := specOf[*networking.DestinationRule](r)
-		if mesh.HostMatches(s.FQDN(dr.GetHost(), r.Namespace), fqdn) && mesh.Visible(mesh.NormalizeExportTo(dr.GetExportTo(), r.Namespace), ns) {
+		if mesh.HostMatches(s.FQDN(dr.GetHost(), r.Namespace), fqdn) && mesh.Visible(s.DestinationRuleExportTo(r), ns) {
 			out = append(out, r)
 		}
 	}

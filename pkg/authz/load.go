@@ -349,6 +349,7 @@ func parseMesh(data []byte, def Mesh) (Mesh, error) {
 		m.TrustDomain = mc.GetTrustDomain()
 	}
 	m.TrustDomainAliases = mc.GetTrustDomainAliases()
+	m.DestinationRuleExportTo = mc.GetDefaultDestinationRuleExportTo()
 	return m, nil
 }
 

@@ -143,3 +143,28 @@ func boolWord(b bool) string {
 	}
 	return "false"
 }
+
+// A DestinationRule without exportTo follows the mesh config's
+// defaultDestinationRuleExportTo: with ".", a rule in foo no longer
+// reaches the client in bar, which falls back to auto mutual TLS.
+func TestDefaultDestinationRuleExportTo(t *testing.T) {
+	t.Parallel()
+	meshCM := "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    defaultDestinationRuleExportTo: [\".\"]\n"
+	rule := drDoc("tls", "foo", "httpbin.foo.svc.cluster.local", "SIMPLE")
+	for _, tc := range []struct {
+		name, docs, client, want string
+	}{
+		{"no default: every namespace", base + rule, "sleep.bar", "foo/tls"},
+		{"private default: other namespace", base + meshCM + rule, "sleep.bar", ""},
+	} {
+		s := snapshotOf(t, tc.docs)
+		w, err := s.Workload(tc.client, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, _ := s.Service("httpbin.foo", "")
+		if got := s.ClientMode(w, svc, 8000); got.DestinationRule != tc.want {
+			t.Errorf("%s: client mode %+v, want the rule %q", tc.name, got, tc.want)
+		}
+	}
+}

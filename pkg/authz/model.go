@@ -37,6 +37,9 @@ type Mesh struct {
 	// ClusterDomain is the DNS suffix of service host names (the
 	// injector's global.proxy.clusterDomain).
 	ClusterDomain string `json:"clusterDomain,omitempty"`
+	// DestinationRuleExportTo is defaultDestinationRuleExportTo: the
+	// exportTo of a DestinationRule that sets none (empty: everywhere).
+	DestinationRuleExportTo []string `json:"defaultDestinationRuleExportTo,omitempty"`
 }
 
 // DefaultMesh is the mesh config of a default install: auto mTLS on, root

@@ -155,7 +155,7 @@ func (s *Snapshot) destinationRuleFor(clientNS string, svc *Service) *DestRule {
 			if tier != "" && dr.Namespace != tier {
 				continue
 			}
-			if !mesh.ExportedTo(dr.Spec.GetExportTo(), dr.Namespace, clientNS) {
+			if !mesh.ExportedTo(mesh.Or(dr.Spec.GetExportTo(), s.Mesh.DestinationRuleExportTo), dr.Namespace, clientNS) {
 				continue
 			}
 			h := mesh.FQDN(dr.Spec.GetHost(), dr.Namespace, mesh.ClusterDomainOr(s.Mesh.ClusterDomain))

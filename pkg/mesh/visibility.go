@@ -1,6 +1,10 @@
 package mesh
 
-import "strings"
+import (
+	"strings"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+)
 
 // The special values of an exportTo list.
 const (
@@ -87,4 +91,30 @@ func NamedViewers(ns string, exportTo []string) []string {
 		}
 	}
 	return out
+}
+
+// ExportDefaults are the mesh config's exportTo lists for objects that set
+// none (defaultServiceExportTo, defaultVirtualServiceExportTo and
+// defaultDestinationRuleExportTo). An empty list means every namespace.
+// Services and ServiceEntries share the service default.
+type ExportDefaults struct {
+	Service, VirtualService, DestinationRule []string
+}
+
+// ExportDefaultsOf reads the defaults from a mesh config (nil: none).
+func ExportDefaultsOf(mc *meshconfig.MeshConfig) ExportDefaults {
+	return ExportDefaults{
+		Service:         mc.GetDefaultServiceExportTo(),
+		VirtualService:  mc.GetDefaultVirtualServiceExportTo(),
+		DestinationRule: mc.GetDefaultDestinationRuleExportTo(),
+	}
+}
+
+// Or returns exportTo, or def when exportTo is empty: the list that
+// applies to an object.
+func Or(exportTo, def []string) []string {
+	if len(exportTo) == 0 {
+		return def
+	}
+	return exportTo
 }
