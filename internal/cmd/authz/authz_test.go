@@ -186,3 +186,17 @@ func TestMeshConfigFile(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// --cluster-domain names the DNS suffix of service hosts when the inputs
+// hold no injector config.
+func TestClusterDomainFlag(t *testing.T) {
+	t.Parallel()
+	args := append([]string{"--kubeconfig", offline(t), "authn", "tls-check", "sleep.foo", "httpbin.bar", "--cluster-domain", "corp.example"}, files("mesh-automtls-off.yaml", "strict.yaml")...)
+	out, errOut, code := run(t, "", args...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	if !strings.Contains(out, "\nhttpbin.bar.svc.corp.example:8000 ") || strings.Contains(out, "cluster.local") {
+		t.Fatalf("hosts not in corp.example:\n%s", out)
+	}
+}

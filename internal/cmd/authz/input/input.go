@@ -22,6 +22,7 @@ type Flags struct {
 	AllNamespaces  bool
 	MeshConfigFile string
 	AutoMTLS       bool
+	ClusterDomain  string
 
 	autoSet func() bool
 }
@@ -34,6 +35,7 @@ func (fl *Flags) Bind(cmd *cobra.Command) {
 	fs.BoolVarP(&fl.AllNamespaces, "all-namespaces", "A", false, "With --use-kube, read every namespace")
 	fs.StringVar(&fl.MeshConfigFile, "meshConfigFile", "", "Mesh config YAML to use instead of the istio ConfigMap")
 	fs.BoolVar(&fl.AutoMTLS, "auto-mtls", true, "Override the mesh config's enableAutoMtls (the seed's Istio 1.4 era: false)")
+	fs.StringVar(&fl.ClusterDomain, "cluster-domain", "", "DNS suffix of service hosts (default: the injector config's global.proxy.clusterDomain, else cluster.local)")
 	fl.autoSet = func() bool { return fs.Changed("auto-mtls") }
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	_ = cmd.MarkFlagFilename("meshConfigFile", "yaml", "yml")
@@ -86,7 +88,7 @@ func (fl *Flags) Load(ctx context.Context, f *cmdutil.Factory) (*authz.Snapshot,
 		}
 		l.SetMeshConfig(data, fl.MeshConfigFile)
 	}
-	var opts authz.BuildOptions
+	opts := authz.BuildOptions{ClusterDomain: fl.ClusterDomain}
 	if fl.autoSet != nil && fl.autoSet() {
 		v := fl.AutoMTLS
 		opts.AutoMTLS = &v
