@@ -365,10 +365,16 @@ func literalOK(s string) bool {
 }
 
 func pad(w *bytes.Buffer, n int) {
-	for ; n > 0; n-- {
-		w.WriteByte(' ')
+	for n > len(spaces) {
+		w.WriteString(spaces)
+		n -= len(spaces)
+	}
+	if n > 0 {
+		w.WriteString(spaces[:n])
 	}
 }
+
+const spaces = "                                                                "
 
 // scalarText is a string as a YAML scalar: plain when that reads back as
 // the same string, double-quoted otherwise.
@@ -408,9 +414,13 @@ func plainOK(s string) bool {
 	if s[0] >= '0' && s[0] <= '9' {
 		return false
 	}
-	switch strings.ToLower(s) {
-	case "true", "false", "yes", "no", "on", "off", "y", "n", "null":
-		return false
+	// The words are five bytes at most (and anything not ASCII is refused
+	// below).
+	if len(s) <= 5 {
+		switch strings.ToLower(s) {
+		case "true", "false", "yes", "no", "on", "off", "y", "n", "null":
+			return false
+		}
 	}
 	if strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") {
 		return false

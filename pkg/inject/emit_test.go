@@ -226,3 +226,22 @@ func FuzzPodNode(f *testing.F) {
 		checkPodNode(t, &p)
 	})
 }
+
+func TestPlainOKWords(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"TRUE": false, "Yes": false, "n": false, "False": false, "NULL": false, "oFF": false,
+		"nulls": true, "offer": true, "yess": true, "Trueish": true, "app": true, "ab-c": true,
+	} {
+		if got := plainOK(s); got != want {
+			t.Errorf("plainOK(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for _, n := range []int{0, 1, 63, 64, 65, 200} {
+		var b bytes.Buffer
+		pad(&b, n)
+		if b.String() != strings.Repeat(" ", n) {
+			t.Errorf("pad(%d) wrote %q", n, b.String())
+		}
+	}
+}
