@@ -217,6 +217,10 @@ func (t target) result(d yamlstream.Document, a Action, reason string) Result {
 // decodePod reads a pod template node into a Pod.
 func decodePod(d yamlstream.Document, n *yaml.Node) (*corev1.Pod, error) {
 	pod := &corev1.Pod{}
+	if n.Kind == yaml.MappingNode && plainTree(n) && podFromNodes(n, pod) {
+		return checkNames(d, n, pod)
+	}
+	pod = &corev1.Pod{}
 	// Plain trees go straight to JSON; the rest, and any error, the
 	// library's way.
 	b, fast := podJSON(n)
@@ -236,6 +240,11 @@ func decodePod(d yamlstream.Document, n *yaml.Node) (*corev1.Pod, error) {
 			return nil, fmt.Errorf("%s: line %d: invalid pod template: %w", d.Where(), n.Line+d.Line-1, err)
 		}
 	}
+	return checkNames(d, n, pod)
+}
+
+// checkNames requires a name of its own of every container.
+func checkNames(d yamlstream.Document, n *yaml.Node, pod *corev1.Pod) (*corev1.Pod, error) {
 	seen := map[string]bool{}
 	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
 		if c.Name == "" || seen[c.Name] {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -340,4 +341,167 @@ func jsonPlain(x any) bool {
 		return true
 	}
 	return false
+}
+
+// podFromNodes is decodePod's JSON way — podJSON, then
+// sigsjson.UnmarshalCaseSensitivePreserveInts — without the JSON text, for
+// a plain tree (see plainTree): the nodes are decoded straight into the
+// Pod. ok is false for anything it has no case for (floats, numbers in
+// other forms than decimal, type mismatches); the caller then takes the
+// JSON way, which also words the errors. pod must be zero.
+func podFromNodes(n *yamlv3.Node, pod *corev1.Pod) bool {
+	v := reflect.ValueOf(pod).Elem()
+	di := decodeInfoFor(v.Type())
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		if k != "metadata" && k != "spec" {
+			continue
+		}
+		f := di.fields[k]
+		if !decodeNode(v.FieldByIndex(f.index), n.Content[i+1], f.info) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeNode stores the value of a plain node in v, which is settable and
+// zero, as encoding/json (matching keys case-sensitively) would store its
+// JSON.
+func decodeNode(v reflect.Value, n *yamlv3.Node, di *decodeInfo) bool {
+	t := v.Type()
+	null := n.Kind == yamlv3.ScalarNode && n.ShortTag() == "!!null"
+	if null {
+		if t.Kind() != reflect.Pointer && di.unmarshaler {
+			return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON([]byte("null")) == nil
+		}
+		return true
+	}
+	if t.Kind() == reflect.Pointer {
+		p := reflect.New(t.Elem())
+		if !decodeNode(p.Elem(), n, di.elem) {
+			return false
+		}
+		v.Set(p)
+		return true
+	}
+	if di.unmarshaler {
+		b, ok := appendNodeJSON(nil, n)
+		return ok && v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(b) == nil
+	}
+	if di.unsupported {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yamlv3.MappingNode {
+			return false
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			f, ok := di.fields[k]
+			if !ok {
+				continue // case-sensitive: an unknown key
+			}
+			if !decodeNode(v.FieldByIndex(f.index), n.Content[i+1], f.info) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if n.Kind != yamlv3.MappingNode {
+			return false
+		}
+		if t == stringMapType {
+			out := make(map[string]string, len(n.Content)/2)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, val := n.Content[i], n.Content[i+1]
+				if val.Kind != yamlv3.ScalarNode || val.ShortTag() != "!!str" || !utf8.ValidString(k.Value) || !utf8.ValidString(val.Value) {
+					return false
+				}
+				out[k.Value] = val.Value
+			}
+			v.Set(reflect.ValueOf(out))
+			return true
+		}
+		out := reflect.MakeMapWithSize(t, len(n.Content)/2)
+		et, kt := t.Elem(), t.Key()
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if !utf8.ValidString(k) {
+				return false
+			}
+			e := reflect.New(et).Elem()
+			if !decodeNode(e, n.Content[i+1], di.elem) {
+				return false
+			}
+			out.SetMapIndex(reflect.ValueOf(k).Convert(kt), e)
+		}
+		v.Set(out)
+		return true
+	case reflect.Slice:
+		if n.Kind != yamlv3.SequenceNode {
+			return false
+		}
+		out := reflect.MakeSlice(t, len(n.Content), len(n.Content))
+		for i, c := range n.Content {
+			if !decodeNode(out.Index(i), c, di.elem) {
+				return false
+			}
+		}
+		v.Set(out)
+		return true
+	}
+	if n.Kind != yamlv3.ScalarNode {
+		return false
+	}
+	switch tag := n.ShortTag(); t.Kind() {
+	case reflect.String:
+		if tag != "!!str" || !utf8.ValidString(n.Value) {
+			return false
+		}
+		v.SetString(n.Value)
+		return true
+	case reflect.Bool:
+		if tag != "!!bool" || n.Value != "true" && n.Value != "false" {
+			return false
+		}
+		v.SetBool(n.Value == "true")
+		return true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, ok := decimal(n, tag)
+		if !ok || v.OverflowInt(i) {
+			return false
+		}
+		v.SetInt(i)
+		return true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		i, ok := decimal(n, tag)
+		if !ok || i < 0 || v.OverflowUint(uint64(i)) {
+			return false
+		}
+		v.SetUint(uint64(i))
+		return true
+	}
+	return false
+}
+
+// decimal reads an integer scalar written in plain decimal digits (an
+// optional minus, no leading zeros), as YAML and JSON both read it.
+func decimal(n *yamlv3.Node, tag string) (int64, bool) {
+	s := n.Value
+	if tag != "!!int" || n.Style != 0 {
+		return 0, false
+	}
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || len(d) > 18 || (d[0] == '0' && len(d) > 1) {
+		return 0, false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return 0, false
+		}
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	return i, err == nil
 }

@@ -304,6 +304,13 @@ func slowPod(n *yamlv3.Node) (*corev1.Pod, error) {
 // checkPodJSON: where podJSON takes a pod template, the Pod read from its
 // JSON is the library way's Pod.
 func checkPodJSON(t *testing.T, src []byte) (fast int) {
+	var n int
+	return checkPodDecoding(t, src, &n)
+}
+
+// checkPodDecoding is checkPodJSON that also counts in nodesFast the
+// mappings podFromNodes decoded.
+func checkPodDecoding(t *testing.T, src []byte, nodesFast *int) (fast int) {
 	t.Helper()
 	var doc yamlv3.Node
 	if yamlv3.Unmarshal(src, &doc) != nil || len(doc.Content) == 0 {
@@ -311,6 +318,24 @@ func checkPodJSON(t *testing.T, src []byte) (fast int) {
 	}
 	var walk func(n *yamlv3.Node)
 	walk = func(n *yamlv3.Node) {
+		if n.Kind == yamlv3.MappingNode && plainTree(n) {
+			// The nodes decoded straight into a Pod: as the JSON way.
+			direct := &corev1.Pod{}
+			if podFromNodes(n, direct) {
+				b, ok := podJSON(n)
+				if !ok {
+					t.Fatalf("%q: decoded from the nodes, no JSON", src)
+				}
+				viaJSON := &corev1.Pod{}
+				if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, viaJSON); err != nil {
+					t.Fatalf("%q: decoded from the nodes, the JSON way fails: %v", src, err)
+				}
+				if !reflect.DeepEqual(direct, viaJSON) {
+					t.Fatalf("%q: pods differ\n%#v\n%#v", src, direct, viaJSON)
+				}
+				*nodesFast++
+			}
+		}
 		if n.Kind == yamlv3.MappingNode {
 			if b, ok := podJSON(n); ok {
 				want, werr := slowPod(n)
@@ -341,18 +366,21 @@ func TestPodJSONMatchesLibrary(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatal(files, err)
 	}
-	fast := 0
+	fast, nodesFast := 0, 0
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, d := range bytes.Split(src, []byte("\n---")) {
-			fast += checkPodJSON(t, d)
+			fast += checkPodDecoding(t, d, &nodesFast)
 		}
 	}
 	if fast < 20 {
 		t.Fatalf("only %d pod templates took the direct way", fast)
+	}
+	if nodesFast < fast {
+		t.Fatalf("only %d of %d pod templates decoded from the nodes", nodesFast, fast)
 	}
 	tricky := []string{
 		"metadata: {name: a, labels: {x: 'y', n: 1, b: true, z: null}}\nspec: {containers: [{name: c, image: i}]}\n",
@@ -373,6 +401,17 @@ func TestPodJSONMatchesLibrary(t *testing.T) {
 	for _, s := range tricky {
 		checkPodJSON(t, []byte(s))
 	}
+}
+
+// FuzzPodFromNodes: whatever plain mapping podFromNodes decodes, it
+// decodes as the JSON way does.
+func FuzzPodFromNodes(f *testing.F) {
+	f.Add("metadata: {name: a, labels: {x: 'y'}}\nspec: {containers: [{name: c, image: i, ports: [{containerPort: 80}], resources: {limits: {cpu: 100m}}}]}\n")
+	f.Add("metadata:\n  name: a\nspec:\n  hostNetwork: true\n  priority: -3\n  containers:\n  - name: c\n    readinessProbe:\n      httpGet: {port: http}\n      timeoutSeconds: 010\n")
+	f.Add("spec: {containers: [{name: c, args: [yes, on, 'no', True, 1_000, 0o17, +1, -0, 010]}], volumes: null}\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		checkPodJSON(t, []byte(s))
+	})
 }
 
 func FuzzPodJSON(f *testing.F) {
