@@ -245,3 +245,74 @@ func TestPlainOKWords(t *testing.T) {
 		}
 	}
 }
+
+// checkPodMap fails when podMap builds another map than decodeJSONMap of
+// the pod's JSON; it reports whether podMap took the pod.
+func checkPodMap(t *testing.T, pod *corev1.Pod) bool {
+	t.Helper()
+	got, ok := podMap(pod)
+	b, err := json.Marshal(pod)
+	if err != nil {
+		if ok {
+			t.Fatalf("podMap took a pod encoding/json refuses: %v", err)
+		}
+		return false
+	}
+	if !ok {
+		return false
+	}
+	want, err := decodeJSONMap(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("podMap differs from the JSON's map\n got %#v\nwant %s", got, b)
+	}
+	return true
+}
+
+// TestPodMapMatchesJSON: the golden pods, as read and injected, give the
+// map of their JSON.
+func TestPodMapMatchesJSON(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, c := range goldenCases {
+		in := injectorFor(t, c.sets, c.revision)
+		for _, p := range pods(t, readInput(t, c.input)) {
+			if !checkPodMap(t, p.pod) {
+				t.Fatalf("%s: pod not taken", c.input)
+			}
+			if skipReason(p.w, p.pod, in.cfg.revision) != "" {
+				continue
+			}
+			out, err := in.cfg.injectPod(p.w, p.pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !checkPodMap(t, out) {
+				t.Fatalf("%s: injected pod not taken", c.input)
+			}
+			n++
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d injected pods", n)
+	}
+	odd := &corev1.Pod{}
+	odd.Name = "a\xffb"
+	if checkPodMap(t, odd) {
+		t.Fatal("invalid UTF-8 taken")
+	}
+}
+
+func FuzzPodMap(f *testing.F) {
+	f.Add(`{"metadata":{"name":"a","annotations":{"k":"v"},"creationTimestamp":"2024-01-01T00:00:00Z"},"spec":{"containers":[{"name":"c","ports":[{"containerPort":80}],"resources":{"limits":{"cpu":"100m"}},"readinessProbe":{"httpGet":{"port":8080}}}]}}`)
+	f.Add(`{"spec":{"initContainers":[{"name":"i","securityContext":{"runAsUser":0,"privileged":false}}],"volumes":[{"name":"v","emptyDir":{"sizeLimit":"1Mi"}}],"priority":-1}}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var p corev1.Pod
+		if json.Unmarshal([]byte(s), &p) != nil {
+			return
+		}
+		checkPodMap(t, &p)
+	})
+}

@@ -51,6 +51,15 @@ func mergeOverPodMap(orig []byte, patch map[string]any) (map[string]any, error) 
 	if err != nil {
 		return nil, err
 	}
+	return mergeMapsOverPod(origMap, patch)
+}
+
+// mergeMapsOverPod is the merge itself, of the decoded pod and patch; both
+// are consumed.
+func mergeMapsOverPod(origMap, patch map[string]any) (map[string]any, error) {
+	if podSchemaErr != nil {
+		return nil, podSchemaErr
+	}
 	return strategicpatch.StrategicMergeMapPatchUsingLookupPatchMeta(origMap, patch, podSchema)
 }
 

@@ -252,6 +252,15 @@ func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *cor
 			return nil, nil, nil, fmt.Errorf("injection template %q produced an invalid pod: %w", t.Name(), err)
 		}
 	}
+	if perr == nil {
+		if origMap, ok := podMap(cur); ok {
+			mergedMap, err := mergeMapsOverPod(origMap, pm)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("merging injection template %q: %w", t.Name(), err)
+			}
+			return mergedMap, nil, injected, nil
+		}
+	}
 	orig, err := json.Marshal(cur)
 	if err != nil {
 		return nil, nil, nil, err

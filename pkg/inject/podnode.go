@@ -3,6 +3,7 @@ package inject
 import (
 	"encoding"
 	"encoding/json"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 // podNode is jsonToNode(json.Marshal(p)) for an injected pod template,
@@ -343,4 +346,139 @@ func (e *nodeEncoder) value(v reflect.Value, ei *encodeInfo) (*yaml.Node, bool) 
 		return e.node(yaml.ScalarNode, "!!int", strconv.FormatUint(v.Uint(), 10)), true
 	}
 	return nil, false
+}
+
+// podMap is decodeJSONMap(json.Marshal(pod)) without the JSON text: the
+// map the strategic merge starts from, built from the typed pod with
+// encoding/json's rules, and numbers as the decoding makes them (int64
+// where integral, else float64). ok is false for what podNode refuses too.
+func podMap(pod *corev1.Pod) (map[string]any, bool) {
+	v := reflect.ValueOf(pod).Elem()
+	m, ok := mapValue(v, encodeInfoFor(v.Type()))
+	if !ok {
+		return nil, false
+	}
+	out, isMap := m.(map[string]any)
+	return out, isMap
+}
+
+func mapValue(v reflect.Value, ei *encodeInfo) (any, bool) {
+	if ei.unsupported {
+		return nil, false
+	}
+	t := v.Type()
+	if ei.marshaler {
+		if t.Kind() == reflect.Pointer && v.IsNil() {
+			return nil, true
+		}
+		b, err := v.Interface().(json.Marshaler).MarshalJSON()
+		if err != nil || !json.Valid(b) {
+			return nil, false
+		}
+		return jsonLeaf(b)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		// The entries first, for a map of their number.
+		type entry struct {
+			k string
+			v any
+		}
+		var buf [32]entry
+		entries := buf[:0]
+		for i := range ei.fields {
+			f := &ei.fields[i]
+			fv := v.FieldByIndex(f.index)
+			if f.omitEmpty && isEmptyJSON(fv) || f.omitZero && f.zero(fv) {
+				continue
+			}
+			c, ok := mapValue(fv, f.info)
+			if !ok {
+				return nil, false
+			}
+			entries = append(entries, entry{f.name, c})
+		}
+		out := make(map[string]any, len(entries))
+		for _, e := range entries {
+			out[e.k] = e.v
+		}
+		return out, true
+	case reflect.Map:
+		if v.IsNil() {
+			return nil, true
+		}
+		out := make(map[string]any, v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			k := it.Key().String()
+			if !utf8.ValidString(k) {
+				return nil, false
+			}
+			c, ok := mapValue(it.Value(), ei.elem)
+			if !ok {
+				return nil, false
+			}
+			out[k] = c
+		}
+		return out, true
+	case reflect.Slice:
+		if v.IsNil() {
+			return nil, true
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			c, ok := mapValue(v.Index(i), ei.elem)
+			if !ok {
+				return nil, false
+			}
+			out[i] = c
+		}
+		return out, true
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil, true
+		}
+		return mapValue(v.Elem(), ei.elem)
+	case reflect.String:
+		s := v.String()
+		if !utf8.ValidString(s) {
+			return nil, false
+		}
+		return s, true
+	case reflect.Bool:
+		return v.Bool(), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if u := v.Uint(); u <= math.MaxInt64 {
+			return int64(u), true
+		}
+	}
+	return nil, false
+}
+
+// jsonLeaf decodes a MarshalJSON result as decodeJSONMap decodes values:
+// plain strings, null and decimal integers here, the rest by the library.
+func jsonLeaf(b []byte) (any, bool) {
+	switch {
+	case string(b) == "null":
+		return nil, true
+	case len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"':
+		s := b[1 : len(b)-1]
+		plain := true
+		for _, c := range s {
+			if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(s), true
+		}
+	}
+	var x any
+	if err := utiljson.Unmarshal(b, &x); err != nil {
+		return nil, false
+	}
+	return x, true
 }
