@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	yamlv3 "go.yaml.in/yaml/v3"
@@ -44,33 +43,15 @@ type decodeField struct {
 	info  *decodeInfo
 }
 
-var (
-	decodeInfos sync.Map // reflect.Type -> *decodeInfo, complete
-	decodeMu    sync.Mutex
-)
+var decodeInfos typeInfos[decodeInfo]
 
 // decodeInfoFor returns the info of t, with those of the types it holds
 // linked in.
-func decodeInfoFor(t reflect.Type) *decodeInfo {
-	if v, ok := decodeInfos.Load(t); ok {
-		return v.(*decodeInfo)
-	}
-	decodeMu.Lock()
-	defer decodeMu.Unlock()
-	building := map[reflect.Type]*decodeInfo{}
-	di := buildDecodeInfo(t, building)
-	for t, i := range building {
-		decodeInfos.LoadOrStore(t, i)
-	}
-	if v, ok := decodeInfos.Load(t); ok {
-		return v.(*decodeInfo)
-	}
-	return di
-}
+func decodeInfoFor(t reflect.Type) *decodeInfo { return decodeInfos.get(t, buildDecodeInfo) }
 
 func buildDecodeInfo(t reflect.Type, building map[reflect.Type]*decodeInfo) *decodeInfo {
-	if v, ok := decodeInfos.Load(t); ok {
-		return v.(*decodeInfo)
+	if di, ok := decodeInfos.known(t); ok {
+		return di
 	}
 	if di, ok := building[t]; ok {
 		return di

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -84,34 +83,15 @@ func zeroFunc(t reflect.Type) (func(reflect.Value) bool, bool) {
 	return nil, true
 }
 
-var (
-	encodeInfos sync.Map // reflect.Type -> *encodeInfo, complete
-	encodeMu    sync.Mutex
-)
+var encodeInfos typeInfos[encodeInfo]
 
 // encodeInfoFor returns the info of t, with those of the types it holds
 // linked in.
-func encodeInfoFor(t reflect.Type) *encodeInfo {
-	if v, ok := encodeInfos.Load(t); ok {
-		return v.(*encodeInfo)
-	}
-	encodeMu.Lock()
-	defer encodeMu.Unlock()
-	building := map[reflect.Type]*encodeInfo{}
-	ei := buildEncodeInfo(t, building)
-	for t, i := range building {
-		encodeInfos.LoadOrStore(t, i)
-	}
-	v, _ := encodeInfos.Load(t)
-	if v == nil {
-		return ei
-	}
-	return v.(*encodeInfo)
-}
+func encodeInfoFor(t reflect.Type) *encodeInfo { return encodeInfos.get(t, buildEncodeInfo) }
 
 func buildEncodeInfo(t reflect.Type, building map[reflect.Type]*encodeInfo) *encodeInfo {
-	if v, ok := encodeInfos.Load(t); ok {
-		return v.(*encodeInfo)
+	if ei, ok := encodeInfos.known(t); ok {
+		return ei
 	}
 	if ei, ok := building[t]; ok {
 		return ei
