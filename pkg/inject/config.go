@@ -2,6 +2,8 @@ package inject
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 	"text/template"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -9,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	meshconfig "istio.io/api/mesh/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -170,6 +173,11 @@ func DefaultMeshConfig() *meshconfig.MeshConfig {
 type parsedConfig struct {
 	Config
 	templates []*template.Template
+	// byName holds every template of the injector config, for pods that
+	// choose theirs with inject.istio.io/templates; a template that does
+	// not parse keeps its error, reported when a pod selects it.
+	byName    map[string]*template.Template
+	parseErrs map[string]error
 	revision  string
 	rewrite   bool
 	chunks    *chunkCache
@@ -186,20 +194,28 @@ func prepare(c Config) (*parsedConfig, error) {
 	if c.Values == nil {
 		c.Values = map[string]any{}
 	}
-	p := &parsedConfig{Config: c, rewrite: true, chunks: newChunkCache(), values: newValueCache()}
+	p := &parsedConfig{Config: c, rewrite: true, chunks: newChunkCache(), values: newValueCache(),
+		byName: map[string]*template.Template{}, parseErrs: map[string]error{}}
 	if len(c.Injector.DefaultTemplates) == 0 {
 		c.Injector.DefaultTemplates = []string{"sidecar"}
 	}
+	fm := funcMapFor(c.Mesh.DefaultConfig)
+	for n, text := range c.Injector.Templates {
+		t, err := template.New(n).Funcs(fm).Parse(text)
+		if err != nil {
+			p.parseErrs[n] = fmt.Errorf("parsing injection template %q: %w", n, err)
+			continue
+		}
+		p.byName[n] = t
+	}
 	for _, n := range c.Injector.DefaultTemplates {
-		text, ok := c.Injector.Templates[n]
-		if !ok {
+		if _, ok := c.Injector.Templates[n]; !ok {
 			return nil, fmt.Errorf("injection template %q is not defined", n)
 		}
-		t, err := template.New(n).Funcs(funcMapFor(c.Mesh.DefaultConfig)).Parse(text)
-		if err != nil {
-			return nil, fmt.Errorf("parsing injection template %q: %w", n, err)
+		if err := p.parseErrs[n]; err != nil {
+			return nil, err
 		}
-		p.templates = append(p.templates, t)
+		p.templates = append(p.templates, p.byName[n])
 	}
 	if r, ok := c.Values["revision"].(string); ok {
 		p.revision = r
@@ -208,6 +224,42 @@ func prepare(c Config) (*parsedConfig, error) {
 		p.rewrite = w
 	}
 	return p, nil
+}
+
+// templatesFor returns the templates a pod is injected with: those its
+// inject.istio.io/templates annotation names (comma-separated, in order),
+// else the default templates.
+func (c *parsedConfig) templatesFor(pod *corev1.Pod) ([]*template.Template, error) {
+	a, ok := pod.Annotations[annTemplates]
+	if !ok {
+		return c.templates, nil
+	}
+	var out []*template.Template
+	for _, n := range templateNames(a) {
+		t, ok := c.byName[n]
+		if !ok {
+			if err := c.parseErrs[n]; err != nil {
+				return nil, err
+			}
+			have := make([]string, 0, len(c.Injector.Templates))
+			for k := range c.Injector.Templates {
+				have = append(have, k)
+			}
+			sort.Strings(have)
+			return nil, fmt.Errorf("annotation %s: injection template %q is not defined (have %s)", annTemplates, n, strings.Join(have, ", "))
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// templateNames splits an inject.istio.io/templates value as Istio does.
+func templateNames(a string) []string {
+	var out []string
+	for _, n := range strings.Split(a, ",") {
+		out = append(out, strings.TrimSpace(n))
+	}
+	return out
 }
 
 func lookup(m map[string]any, path ...string) any {

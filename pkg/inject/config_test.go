@@ -136,3 +136,43 @@ func TestBadInputNamesFileDocumentLine(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplatesAnnotation: inject.istio.io/templates picks the templates by
+// name, in order; an unknown name is an error naming the document and the
+// template.
+func TestTemplatesAnnotation(t *testing.T) {
+	t.Parallel()
+	base := injectorFor(t, nil, "")
+	c := base.cfg.Config
+	tm := map[string]string{}
+	for k, v := range c.Injector.Templates {
+		tm[k] = v
+	}
+	tm["label"] = "metadata:\n  labels:\n    picked: {{ .DeploymentMeta.Name | quote }}\n"
+	c.Injector.Templates = tm
+	in, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := func(ann string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  annotations:\n    inject.istio.io/templates: " + ann + "\nspec:\n  containers:\n  - name: a\n    image: a\n"
+	}
+	var out bytes.Buffer
+	if err := in.Inject("app.yaml", strings.NewReader(pod(`"label"`)), &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "picked: x") || strings.Contains(out.String(), "istio-proxy") {
+		t.Fatalf("only the label template should apply:\n%s", out.String())
+	}
+	out.Reset()
+	if err := in.Inject("app.yaml", strings.NewReader(pod(`"sidecar, label"`)), &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "picked: x") || !strings.Contains(out.String(), "- name: istio-proxy") {
+		t.Fatalf("both templates should apply:\n%s", out.String())
+	}
+	err = in.Inject("app.yaml", strings.NewReader(pod(`"sidecar,nope"`)), &out, nil)
+	if err == nil || !strings.Contains(err.Error(), "app.yaml (document 1, line 1)") || !strings.Contains(err.Error(), `"nope" is not defined`) {
+		t.Fatalf("want an error naming the document and the template, got %v", err)
+	}
+}

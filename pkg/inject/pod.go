@@ -27,6 +27,7 @@ const (
 
 	annStatus      = "sidecar.istio.io/status"
 	annInject      = "sidecar.istio.io/inject"
+	annTemplates   = "inject.istio.io/templates"
 	annRewrite     = "sidecar.istio.io/rewriteAppHTTPProbers"
 	annProxyConfig = "proxy.istio.io/config"
 	annStatusPort  = "status.sidecar.istio.io/port"
@@ -184,7 +185,11 @@ func (c *parsedConfig) templateData(w Workload, pod *corev1.Pod) (*TemplateData,
 func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod, *injectedNames, error) {
 	cur := pod.DeepCopy()
 	var injected *injectedNames
-	for _, t := range c.templates {
+	tmpls, err := c.templatesFor(pod)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range tmpls {
 		data, err := c.templateData(w, cur)
 		if err != nil {
 			return nil, nil, err

@@ -21,31 +21,37 @@ import (
 func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *corev1.Pod {
 	t.Helper()
 	c := in.cfg
-	text := c.Injector.Templates["sidecar"]
-	tmpl, err := template.New("sidecar").Funcs(funcMap()).Parse(text)
-	if err != nil {
-		t.Fatal(err)
+	tmplNames := c.Injector.DefaultTemplates
+	if a, ok := pod.Annotations[annTemplates]; ok {
+		tmplNames = templateNames(a)
 	}
-	data, err := c.templateData(w, pod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, data); err != nil {
-		t.Fatal(err)
-	}
-	patch, err := yaml.YAMLToJSON(buf.Bytes())
-	if err != nil {
-		t.Fatalf("rendered template is not YAML: %v\n%s", err, buf.String())
-	}
-	orig, _ := json.Marshal(pod)
-	merged, err := strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &corev1.Pod{}
-	if err := json.Unmarshal(merged, out); err != nil {
-		t.Fatal(err)
+	out := pod
+	var patch []byte
+	for _, name := range tmplNames {
+		tmpl, err := template.New(name).Funcs(funcMap()).Parse(c.Injector.Templates[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := c.templateData(w, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, data); err != nil {
+			t.Fatal(err)
+		}
+		if patch, err = yaml.YAMLToJSON(buf.Bytes()); err != nil {
+			t.Fatalf("rendered template is not YAML: %v\n%s", err, buf.String())
+		}
+		orig, _ := json.Marshal(out)
+		merged, err := strategicpatch.StrategicMergePatch(orig, patch, corev1.Pod{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = &corev1.Pod{}
+		if err := json.Unmarshal(merged, out); err != nil {
+			t.Fatal(err)
+		}
 	}
 	injected := &corev1.Pod{}
 	if err := json.Unmarshal(patch, injected); err != nil {
