@@ -165,7 +165,7 @@ var istioTemplateFuncs = []string{"formatDuration", "isset", "excludeInboundPort
 	"toYaml", "indent", "directory", "contains", "toLower", "appendMultusNetwork", "env", "omit", "strdict", "toJsonMap",
 	"mergeMaps", "omitNil", "otelResourceAttributes"}
 
-// TestTemplateUsesOnlyIstioFunctions: the chart's template parses with
+// TestTemplateUsesOnlyIstioFunctions: the chart's templates parse with
 // exactly the functions Istio's injector offers, so istiod can run it.
 func TestTemplateUsesOnlyIstioFunctions(t *testing.T) {
 	t.Parallel()
@@ -174,8 +174,14 @@ func TestTemplateUsesOnlyIstioFunctions(t *testing.T) {
 	for _, n := range istioTemplateFuncs {
 		fm[n] = func(...any) any { return nil }
 	}
-	if _, err := template.New("sidecar").Funcs(fm).Parse(in.cfg.Injector.Templates["sidecar"]); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"sidecar", "gateway"} {
+		text, ok := in.cfg.Injector.Templates[name]
+		if !ok {
+			t.Fatalf("the chart has no %s template", name)
+		}
+		if _, err := template.New(name).Funcs(fm).Parse(text); err != nil {
+			t.Fatalf("template %s: %v", name, err)
+		}
 	}
 	ours := funcMap()
 	for n := range ours {

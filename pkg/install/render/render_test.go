@@ -90,38 +90,45 @@ func renderBytes(t *testing.T, o Options) []byte {
 	return buf.Bytes()
 }
 
-// templateMarker stands for the sidecar injection template in the golden
-// files: the template is maintained on its own, and the golden files check
-// how it is embedded, not its text.
-const templateMarker = "    <charts/istiod/files/injection-template.yaml>"
+// injectionTemplates are the injection template files the injector
+// ConfigMap embeds, by template name. In the golden files a marker naming
+// the file stands for each: the templates are maintained on their own, and
+// the golden files check how they are embedded, not their text.
+var injectionTemplates = []struct{ name, file string }{
+	{"sidecar", "injection-template.yaml"},
+	{"gateway", "gateway-injection-template.yaml"},
+}
 
-// hideInjectionTemplate replaces the injection template file's text in the
-// injector ConfigMap by templateMarker, and fails when the ConfigMap does
-// not embed the file verbatim (non-empty lines indented under "sidecar: |").
+// hideInjectionTemplate replaces each injection template file's text in the
+// injector ConfigMap by its marker, and fails when the ConfigMap does not
+// embed the file verbatim (non-empty lines indented under "<name>: |").
 func hideInjectionTemplate(t *testing.T, m *manifest.Manifest) {
 	t.Helper()
-	raw, err := fs.ReadFile(charts.FS, "istiod/files/injection-template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
-	for i, l := range lines {
-		if l = strings.TrimRight(l, " \t"); l != "" {
-			l = "    " + l
+	for _, tf := range injectionTemplates {
+		raw, err := fs.ReadFile(charts.FS, "istiod/files/"+tf.file)
+		if err != nil {
+			t.Fatal(err)
 		}
-		lines[i] = l
-	}
-	indented := strings.Join(lines, "\n")
-	for _, o := range m.Objects {
-		if o.Object.GetKind() != "ConfigMap" || !strings.HasPrefix(o.Object.GetName(), "istio-sidecar-injector") {
-			continue
+		lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+		for i, l := range lines {
+			if l = strings.TrimRight(l, " \t"); l != "" {
+				l = "    " + l
+			}
+			lines[i] = l
 		}
-		data := o.Object.Object["data"].(map[string]any)
-		config := data["config"].(string)
-		if !strings.Contains(config, "sidecar: |\n"+indented+"\n") && !strings.HasSuffix(config, "sidecar: |\n"+indented) {
-			t.Fatalf("%s does not embed the injection template verbatim", o.Object.GetName())
+		indented := strings.Join(lines, "\n")
+		head := tf.name + ": |\n" + indented
+		for _, o := range m.Objects {
+			if o.Object.GetKind() != "ConfigMap" || !strings.HasPrefix(o.Object.GetName(), "istio-sidecar-injector") {
+				continue
+			}
+			data := o.Object.Object["data"].(map[string]any)
+			config := data["config"].(string)
+			if !strings.Contains(config, head+"\n") && !strings.HasSuffix(config, head) {
+				t.Fatalf("%s does not embed %s verbatim", o.Object.GetName(), tf.file)
+			}
+			data["config"] = strings.Replace(config, head, tf.name+": |\n    <charts/istiod/files/"+tf.file+">", 1)
 		}
-		data["config"] = strings.Replace(config, indented, templateMarker, 1)
 	}
 }
 
