@@ -176,3 +176,44 @@ func TestTemplatesAnnotation(t *testing.T) {
 		t.Fatalf("want an error naming the document and the template, got %v", err)
 	}
 }
+
+// TestOwnProxyContainer: a pod that declares its own istio-proxy container
+// is skipped with the sidecar template and filled in with the gateway
+// template, which keeps the user's settings of that container.
+func TestOwnProxyContainer(t *testing.T) {
+	t.Parallel()
+	in := injectorFor(t, nil, "")
+	pod := func(ann string) string {
+		s := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: gw\n"
+		if ann != "" {
+			s += "  annotations:\n    inject.istio.io/templates: " + ann + "\n"
+		}
+		return s + "spec:\n  containers:\n  - name: istio-proxy\n    image: auto\n    args: [\"proxy\", \"router\", \"--custom\"]\n"
+	}
+	for _, ann := range []string{"", "sidecar"} {
+		var out, rep bytes.Buffer
+		if err := in.Inject("gw.yaml", strings.NewReader(pod(ann)), &out, func(r Result) { rep.WriteString(r.String()) }); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != pod(ann) || !strings.Contains(rep.String(), "customized sidecars are not supported") {
+			t.Fatalf("templates %q: want the pod skipped, got %s\n%s", ann, rep.String(), out.String())
+		}
+	}
+	var out bytes.Buffer
+	if err := in.Inject("gw.yaml", strings.NewReader(pod("gateway")), &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{"image: docker.io/istio/proxyv2:", `args: ["proxy", "router", "--custom"]`, "- name: PILOT_CERT_PROVIDER", `proxy.istio.io/overrides: '{"containers":[{"name":"istio-proxy","args":["proxy","router","--custom"],"resources":{}}]}'`, "net.ipv4.ip_unprivileged_port_start"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "initContainers:") || strings.Contains(got, "image: auto") {
+		t.Errorf("gateway injection has an init container or kept image auto:\n%s", got)
+	}
+	back, _ := run(t, NewUninjector(), out.Bytes(), false)
+	if string(back) != pod("gateway") {
+		t.Fatalf("uninject did not restore the pod:\n%s", firstDifference([]byte(pod("gateway")), back))
+	}
+}

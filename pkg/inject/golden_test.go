@@ -53,6 +53,9 @@ var goldenCases = []goldenCase{
 	{name: "cni", input: "bookinfo.yaml", sets: []string{"values.pilot.cni.enabled=true"}},
 	{name: "hold", input: "helloworld.yaml", sets: []string{"values.global.proxy.holdApplicationUntilProxyStarts=true"}},
 	{name: "pullsecrets", input: "helloworld.yaml", sets: []string{"values.global.imagePullSecrets[0]=regcred", "meshConfig.trustDomain=example.org"}},
+	// An ingress gateway that selects the gateway template and declares
+	// its proxy with image: auto: the template fills that container in.
+	{name: "gateway", input: "gateway.yaml"},
 	// Output of an older release (istioctl's layout) is re-injected, not
 	// injected twice.
 	{name: "upgrade", input: "upgrade.yaml", injected: true},
@@ -222,7 +225,9 @@ func TestUninjectRoundTrip(t *testing.T) {
 
 // rewritable are the lines injection may change rather than only insert
 // next to: probe targets and the prometheus scrape settings.
-var rewritable = []string{"path:", "port:", "scheme:", "tcpSocket:", "grpc:", "prometheus.io/"}
+// The image of a container the user leaves to the injector ("auto") is
+// filled in.
+var rewritable = []string{"path:", "port:", "scheme:", "tcpSocket:", "grpc:", "prometheus.io/", "image: auto"}
 
 // rewritableFlow mark lines with flow collections holding probe targets or
 // prometheus settings.

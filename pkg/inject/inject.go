@@ -263,7 +263,7 @@ func skipReason(w Workload, pod *corev1.Pod, revision string) string {
 	if len(pod.Spec.Containers) == 0 {
 		return "no containers"
 	}
-	if _, injected := pod.Annotations[annStatus]; !injected && findContainer(pod, proxyName) != nil {
+	if _, injected := pod.Annotations[annStatus]; !injected && findContainer(pod, proxyName) != nil && !selectsGateway(pod) {
 		return "has its own " + proxyName + " container (customized sidecars are not supported)"
 	}
 	if v, from := injectSelector(pod); v == "false" {
@@ -280,6 +280,21 @@ func skipReason(w Workload, pod *corev1.Pod, revision string) string {
 		return "system namespace " + ns
 	}
 	return ""
+}
+
+// selectsGateway reports whether the pod chooses the gateway template, which
+// fills in an istio-proxy container the pod declares itself.
+func selectsGateway(pod *corev1.Pod) bool {
+	a, ok := pod.Annotations[annTemplates]
+	if !ok {
+		return false
+	}
+	for _, n := range templateNames(a) {
+		if n == "gateway" {
+			return true
+		}
+	}
+	return false
 }
 
 // injectSelector returns the pod's sidecar.istio.io/inject value and where

@@ -25,9 +25,13 @@ const (
 	initName       = "istio-init"
 	validationName = "istio-validation"
 
-	annStatus      = "sidecar.istio.io/status"
-	annInject      = "sidecar.istio.io/inject"
-	annTemplates   = "inject.istio.io/templates"
+	annStatus    = "sidecar.istio.io/status"
+	annInject    = "sidecar.istio.io/inject"
+	annTemplates = "inject.istio.io/templates"
+	annOverrides = "proxy.istio.io/overrides"
+	// autoImage is the image of a container the user declares for the
+	// injector to fill in (a gateway's istio-proxy).
+	autoImage      = "auto"
 	annRewrite     = "sidecar.istio.io/rewriteAppHTTPProbers"
 	annProxyConfig = "proxy.istio.io/config"
 	annStatusPort  = "status.sidecar.istio.io/port"
@@ -292,6 +296,9 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 	if err != nil {
 		return nil, err
 	}
+	if out, err = reapplyUserContainers(out, pod, injected); err != nil {
+		return nil, err
+	}
 	if out.Annotations == nil {
 		out.Annotations = map[string]string{}
 	}
@@ -312,6 +319,65 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 	}
 	c.reorder(out)
 	return out, nil
+}
+
+// userContainers are the containers of the user's that a template also
+// injects, as Istio records them in the proxy.istio.io/overrides annotation.
+type userContainers struct {
+	Containers []corev1.Container `json:"containers,omitempty"`
+}
+
+// reapplyUserContainers merges the user's own version of each container the
+// templates inject (a gateway's istio-proxy with image: auto) back over the
+// injected pod, as Istio's webhook does: the user's settings win over the
+// template's, but an image "auto" leaves the template's image. The user's
+// containers are recorded in the proxy.istio.io/overrides annotation.
+func reapplyUserContainers(out, orig *corev1.Pod, injected *injectedNames) (*corev1.Pod, error) {
+	if injected == nil {
+		return out, nil
+	}
+	var over userContainers
+	for _, n := range injected.Spec.Containers {
+		for _, c := range orig.Spec.Containers {
+			if c.Name != n.Name {
+				continue
+			}
+			c = *c.DeepCopy()
+			if c.Image == autoImage {
+				c.Image = ""
+			}
+			over.Containers = append(over.Containers, c)
+		}
+	}
+	if len(over.Containers) == 0 {
+		return out, nil
+	}
+	cur, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range over.Containers {
+		patch, err := json.Marshal(map[string]any{"spec": map[string]any{"containers": []corev1.Container{c}}})
+		if err != nil {
+			return nil, err
+		}
+		if cur, err = strategicpatch.StrategicMergePatch(cur, patch, corev1.Pod{}); err != nil {
+			return nil, fmt.Errorf("merging the user's container %q: %w", c.Name, err)
+		}
+	}
+	next := &corev1.Pod{}
+	if err := json.Unmarshal(cur, next); err != nil {
+		return nil, err
+	}
+	js, err := json.Marshal(over)
+	if err != nil {
+		return nil, err
+	}
+	if next.Annotations == nil {
+		next.Annotations = map[string]string{}
+	}
+	next.Annotations[annOverrides] = string(js)
+	return next, nil
 }
 
 // injectedNames are the names a rendered template adds: what the status

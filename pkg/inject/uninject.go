@@ -15,7 +15,7 @@ import (
 
 // Annotations and labels injection adds to every pod.
 var (
-	addedAnnotations = []string{annStatus, "istio.io/rev", "kubectl.kubernetes.io/default-container", "kubectl.kubernetes.io/default-logs-container"}
+	addedAnnotations = []string{annStatus, "istio.io/rev", "kubectl.kubernetes.io/default-container", "kubectl.kubernetes.io/default-logs-container", annOverrides}
 	cniAnnotations   = []string{"sidecar.istio.io/interceptionMode", "traffic.sidecar.istio.io/includeInboundPorts", "traffic.sidecar.istio.io/excludeInboundPorts",
 		"traffic.sidecar.istio.io/includeOutboundIPRanges", "traffic.sidecar.istio.io/excludeOutboundIPRanges", "traffic.sidecar.istio.io/includeOutboundPorts", "traffic.sidecar.istio.io/excludeOutboundPorts"}
 	addedLabels = []string{"security.istio.io/tlsMode", "service.istio.io/canonical-name", "service.istio.io/canonical-revision"}
@@ -161,6 +161,22 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 			}
 		}
 	}
+	// Containers the user declared and a template filled in (a gateway's
+	// istio-proxy) go back to what the user wrote.
+	users := map[string]map[string]any{}
+	if a := str(anns, annOverrides); a != "" {
+		var over struct {
+			Containers []map[string]any `json:"containers"`
+		}
+		if err := json.Unmarshal([]byte(a), &over); err != nil {
+			return fmt.Errorf("annotation %s: %w", annOverrides, err)
+		}
+		for _, c := range over.Containers {
+			if n, ok := c["name"].(string); ok {
+				users[n] = c
+			}
+		}
+	}
 	for _, key := range []string{"initContainers", "containers", "volumes", "imagePullSecrets"} {
 		ki, list := mapGet(spec, key)
 		if list == nil || list.Kind != yaml.SequenceNode {
@@ -168,9 +184,17 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 		}
 		var rm []int
 		for i, it := range list.Content {
-			if n, ok := itemName(it); ok && names[key][n] {
-				rm = append(rm, i)
+			n, ok := itemName(it)
+			if !ok || !names[key][n] {
+				continue
 			}
+			if u, own := users[n]; own && key == "containers" {
+				if err := restoreUsers(p, del, it, u); err != nil {
+					return err
+				}
+				continue
+			}
+			rm = append(rm, i)
 		}
 		if len(rm) == 0 {
 			continue
@@ -211,6 +235,9 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 				}
 			}
 		}
+	}
+	if gatewayPod(anns) {
+		removeGatewaySysctl(del, spec)
 	}
 	// Annotations and labels.
 	drop := set(addedAnnotations)
@@ -301,7 +328,7 @@ var promShort = map[string]string{promScrape: "scrape", promPort: "port", promPa
 // order it adds them.
 var (
 	metaInsertable = []string{"labels", "annotations"}
-	specInsertable = []string{"volumes", "initContainers", "imagePullSecrets"}
+	specInsertable = []string{"volumes", "initContainers", "securityContext", "imagePullSecrets"}
 )
 
 // inTrailingRun reports whether key is in the run of keys at the end of
@@ -498,4 +525,152 @@ func pruneNulls(n *yaml.Node) {
 		out = append(out, n.Content[i], n.Content[i+1])
 	}
 	n.Content = out
+}
+
+// restoreUsers takes a container the user declared and a template filled in
+// back to the user's: keys the user did not write go, named items (ports,
+// env, mounts) the user did not list go, scalars get the user's values and
+// an image the template set goes back to "auto". user is the container as
+// the proxy.istio.io/overrides annotation records it.
+func restoreUsers(p patcher, del *deleter, c *yaml.Node, user map[string]any) error {
+	if c.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(c.Content); i += 2 {
+		k, v := c.Content[i].Value, c.Content[i+1]
+		uv, ok := user[k]
+		if k == "image" && !ok && v.Kind == yaml.ScalarNode {
+			if v.Value != autoImage {
+				if err := p.replaceScalar(v, autoImage, "!!str"); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if !ok {
+			del.entry(c, i)
+			continue
+		}
+		if err := restoreValue(p, del, v, uv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func restoreValue(p patcher, del *deleter, n *yaml.Node, user any) error {
+	switch u := user.(type) {
+	case map[string]any:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			uv, ok := u[n.Content[i].Value]
+			if !ok {
+				del.entry(n, i)
+				continue
+			}
+			if err := restoreValue(p, del, n.Content[i+1], uv); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		want := map[string]any{}
+		for _, it := range u {
+			m, ok := it.(map[string]any)
+			if !ok {
+				return nil
+			}
+			name, ok := m["name"].(string)
+			if !ok {
+				return nil
+			}
+			want[name] = m
+		}
+		for i, it := range n.Content {
+			name, ok := itemName(it)
+			if !ok {
+				return nil
+			}
+			if w, ok := want[name]; ok {
+				if err := restoreValue(p, del, it, w); err != nil {
+					return err
+				}
+				continue
+			}
+			del.item(n, i)
+		}
+	case string, float64, bool:
+		if n.Kind != yaml.ScalarNode {
+			return nil
+		}
+		var v, tag string
+		switch x := u.(type) {
+		case string:
+			v, tag = x, "!!str"
+		case float64:
+			v, tag = strconv.FormatFloat(x, 'f', -1, 64), "!!int"
+			if strings.ContainsAny(v, ".eE") {
+				tag = "!!float"
+			}
+		case bool:
+			v, tag = strconv.FormatBool(x), "!!bool"
+		}
+		if !scalarEqual(n, &yaml.Node{Kind: yaml.ScalarNode, Value: v, Tag: tag}) {
+			return p.replaceScalar(n, v, tag)
+		}
+	}
+	return nil
+}
+
+// gatewayPod reports whether the pod's annotations select the gateway
+// template.
+func gatewayPod(anns *yaml.Node) bool {
+	a := str(anns, annTemplates)
+	for _, n := range templateNames(a) {
+		if n == "gateway" {
+			return true
+		}
+	}
+	return false
+}
+
+// gatewaySysctl is what the gateway template adds to the pod's security
+// context: the proxy binds ports below 1024 without privileges.
+const gatewaySysctl = "net.ipv4.ip_unprivileged_port_start"
+
+// removeGatewaySysctl takes out the sysctl the gateway template adds, with
+// the sysctls list and the security context when injection added them
+// whole (they end their mappings).
+func removeGatewaySysctl(del *deleter, spec *yaml.Node) {
+	_, sc := mapGet(spec, "securityContext")
+	if sc == nil || sc.Kind != yaml.MappingNode {
+		return
+	}
+	si, sys := mapGet(sc, "sysctls")
+	if sys == nil || sys.Kind != yaml.SequenceNode {
+		return
+	}
+	at := -1
+	for i, it := range sys.Content {
+		if n, _ := itemName(it); n == gatewaySysctl && str(it, "value") == "0" {
+			at = i
+		}
+	}
+	if at < 0 {
+		return
+	}
+	if len(sys.Content) > 1 || isFlow(sys) {
+		del.item(sys, at)
+		return
+	}
+	if len(sc.Content) == 2 && !isFlow(sc) && inTrailingRun(spec, "securityContext", specInsertable) {
+		ki, _ := mapGet(spec, "securityContext")
+		del.entry(spec, ki)
+		return
+	}
+	del.entry(sc, si)
 }

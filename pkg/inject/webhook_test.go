@@ -57,6 +57,34 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 	if err := json.Unmarshal(patch, injected); err != nil {
 		t.Fatal(err)
 	}
+	// The user's own version of an injected container goes back over it
+	// ("auto" leaves the template's image) and is recorded.
+	var overrides []corev1.Container
+	for _, ic := range injected.Spec.Containers {
+		for _, uc := range pod.Spec.Containers {
+			if uc.Name != ic.Name {
+				continue
+			}
+			if uc.Image == "auto" {
+				uc.Image = ""
+			}
+			overrides = append(overrides, uc)
+			cur, _ := json.Marshal(out)
+			p, _ := json.Marshal(corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{uc}}})
+			merged, err := strategicpatch.StrategicMergePatch(cur, p, corev1.Pod{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = &corev1.Pod{}
+			if err := json.Unmarshal(merged, out); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if overrides != nil {
+		js, _ := json.Marshal(map[string]any{"containers": overrides})
+		out.Annotations["proxy.istio.io/overrides"] = string(js)
+	}
 	var names []string
 	for _, c := range injected.Spec.Containers {
 		names = append(names, c.Name)
