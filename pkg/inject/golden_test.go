@@ -56,6 +56,9 @@ var goldenCases = []goldenCase{
 	// An ingress gateway that selects the gateway template and declares
 	// its proxy with image: auto: the template fills that container in.
 	{name: "gateway", input: "gateway.yaml"},
+	// A proxyless gRPC server: the grpc-agent template adds the agent and
+	// merges the bootstrap settings into the application's container.
+	{name: "grpc", input: "grpc.yaml"},
 	// Output of an older release (istioctl's layout) is re-injected, not
 	// injected twice.
 	{name: "upgrade", input: "upgrade.yaml", injected: true},

@@ -236,11 +236,15 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 			}
 		}
 	}
-	if gatewayPod(anns) {
+	if selectsTemplate(anns, "gateway") {
 		removeGatewaySysctl(del, spec)
 	}
 	// Annotations and labels.
 	drop := set(addedAnnotations)
+	if selectsTemplate(anns, "grpc-agent") {
+		// The proxyless template turns probe rewriting off.
+		drop[annRewrite] = true
+	}
 	if names["initContainers"][validationName] {
 		for _, k := range cniAnnotations {
 			drop[k] = true
@@ -626,12 +630,12 @@ func restoreValue(p patcher, del *deleter, n *yaml.Node, user any) error {
 	return nil
 }
 
-// gatewayPod reports whether the pod's annotations select the gateway
+// selectsTemplate reports whether the pod's annotations select the named
 // template.
-func gatewayPod(anns *yaml.Node) bool {
+func selectsTemplate(anns *yaml.Node, name string) bool {
 	a := str(anns, annTemplates)
 	for _, n := range templateNames(a) {
-		if n == "gateway" {
+		if n == name {
 			return true
 		}
 	}

@@ -202,7 +202,7 @@ func TestTemplateUsesOnlyIstioFunctions(t *testing.T) {
 	for _, n := range istioTemplateFuncs {
 		fm[n] = func(...any) any { return nil }
 	}
-	for _, name := range []string{"sidecar", "gateway"} {
+	for _, name := range []string{"sidecar", "gateway", "grpc-agent"} {
 		text, ok := in.cfg.Injector.Templates[name]
 		if !ok {
 			t.Fatalf("the chart has no %s template", name)

@@ -97,6 +97,7 @@ func renderBytes(t *testing.T, o Options) []byte {
 var injectionTemplates = []struct{ name, file string }{
 	{"sidecar", "injection-template.yaml"},
 	{"gateway", "gateway-injection-template.yaml"},
+	{"grpc-agent", "grpc-agent-injection-template.yaml"},
 }
 
 // hideInjectionTemplate replaces each injection template file's text in the
