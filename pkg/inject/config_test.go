@@ -171,6 +171,11 @@ func TestTemplatesAnnotation(t *testing.T) {
 	if !strings.Contains(out.String(), "picked: x") || !strings.Contains(out.String(), "- name: istio-proxy") {
 		t.Fatalf("both templates should apply:\n%s", out.String())
 	}
+	// The status names what every selected template added, as Istio's
+	// accumulated template pod does, not only the last template's.
+	if !strings.Contains(out.String(), `"containers":["istio-proxy"]`) || !strings.Contains(out.String(), `"initContainers":["istio-init"]`) {
+		t.Fatalf("the status must list the sidecar template's names:\n%s", out.String())
+	}
 	err = in.Inject("app.yaml", strings.NewReader(pod(`"sidecar,nope"`)), &out, nil)
 	if err == nil || !strings.Contains(err.Error(), "app.yaml (document 1, line 1)") || !strings.Contains(err.Error(), `"nope" is not defined`) {
 		t.Fatalf("want an error naming the document and the template, got %v", err)

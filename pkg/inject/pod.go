@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -204,7 +205,11 @@ func (c *parsedConfig) renderTemplates(w Workload, pod *corev1.Pod) (*corev1.Pod
 		if err != nil {
 			return nil, nil, err
 		}
-		injected = names
+		if injected == nil {
+			injected = names
+		} else {
+			injected.add(names)
+		}
 		next := &corev1.Pod{}
 		if mergedMap != nil && podFromMap(mergedMap, next) {
 			cur = next
@@ -393,6 +398,24 @@ type injectedNames struct {
 
 type named struct {
 	Name string `json:"name"`
+}
+
+// add merges the names of a later template in: as in Istio, where the
+// templates' overlays accumulate by name, the status lists every name once,
+// in the order the templates first add it.
+func (n *injectedNames) add(m *injectedNames) {
+	union := func(a, b []named) []named {
+		for _, x := range b {
+			if !slices.Contains(a, x) {
+				a = append(a, x)
+			}
+		}
+		return a
+	}
+	n.Spec.InitContainers = union(n.Spec.InitContainers, m.Spec.InitContainers)
+	n.Spec.Containers = union(n.Spec.Containers, m.Spec.Containers)
+	n.Spec.Volumes = union(n.Spec.Volumes, m.Spec.Volumes)
+	n.Spec.ImagePullSecrets = union(n.Spec.ImagePullSecrets, m.Spec.ImagePullSecrets)
 }
 
 func (n *injectedNames) status(revision string) string {
