@@ -71,7 +71,7 @@ func buildDecodeInfo(t reflect.Type, building map[reflect.Type]*decodeInfo) *dec
 		switch t.Kind() {
 		case reflect.Struct:
 			di.fields = map[string]*decodeField{}
-			if !collectFields(t, nil, di) {
+			if !collectFields(t, di) {
 				di.unsupported = true
 			}
 		case reflect.Map:
@@ -97,43 +97,15 @@ func buildDecodeInfo(t reflect.Type, building map[reflect.Type]*decodeInfo) *dec
 	return di
 }
 
-// collectFields lists a struct's JSON fields, embedded structs' fields
-// promoted; false for what it does not handle (embedded pointers, names
-// given twice, the string option).
-func collectFields(t reflect.Type, index []int, di *decodeInfo) bool {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		for o := range strings.SplitSeq(opts, ",") {
-			if o == "string" {
-				return false
-			}
-		}
-		idx := append(append([]int{}, index...), i)
-		if f.Anonymous && name == "" {
-			if f.Type.Kind() != reflect.Struct {
-				return false
-			}
-			if !collectFields(f.Type, idx, di) {
-				return false
-			}
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if _, dup := di.fields[name]; dup {
-			return false
-		}
-		di.fields[name] = &decodeField{index: idx}
-		di.names = append(di.names, name)
+// collectFields indexes a struct's JSON fields by name.
+func collectFields(t reflect.Type, di *decodeInfo) bool {
+	fields, ok := jsonFields(t)
+	if !ok {
+		return false
+	}
+	for _, f := range fields {
+		di.fields[f.name] = &decodeField{index: f.index}
+		di.names = append(di.names, f.name)
 	}
 	return true
 }

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -118,7 +117,7 @@ func buildEncodeInfo(t reflect.Type, building map[reflect.Type]*encodeInfo) *enc
 	default:
 		switch t.Kind() {
 		case reflect.Struct:
-			if !encodeFields(t, nil, ei) {
+			if !encodeFields(t, ei) {
 				ei.unsupported = true
 			}
 		case reflect.Map:
@@ -139,54 +138,16 @@ func buildEncodeInfo(t reflect.Type, building map[reflect.Type]*encodeInfo) *enc
 	return ei
 }
 
-// encodeFields lists a struct's JSON fields in encoding/json's order (by
-// index sequence, embedded structs' fields in place); false for what it
-// does not handle.
-func encodeFields(t reflect.Type, index []int, ei *encodeInfo) bool {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		omitEmpty, omitZero := false, false
-		for o := range strings.SplitSeq(opts, ",") {
-			switch o {
-			case "omitempty":
-				omitEmpty = true
-			case "omitzero":
-				omitZero = true
-			case "", "inline":
-			default:
-				return false // string
-			}
-		}
-		idx := append(append([]int{}, index...), i)
-		if f.Anonymous && name == "" {
-			if f.Type.Kind() != reflect.Struct {
-				return false
-			}
-			if !encodeFields(f.Type, idx, ei) {
-				return false
-			}
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		for _, g := range ei.fields {
-			if g.name == name {
-				return false
-			}
-		}
-		ef := encodeField{name: name, index: idx, omitEmpty: omitEmpty, omitZero: omitZero}
-		if omitZero {
-			var ok bool
-			if ef.isZero, ok = zeroFunc(f.Type); !ok {
+// encodeFields lists a struct's JSON fields in encoding/json's order.
+func encodeFields(t reflect.Type, ei *encodeInfo) bool {
+	fields, ok := jsonFields(t)
+	if !ok {
+		return false
+	}
+	for _, f := range fields {
+		ef := encodeField{name: f.name, index: f.index, omitEmpty: f.omitEmpty, omitZero: f.omitZero}
+		if f.omitZero {
+			if ef.isZero, ok = zeroFunc(f.typ); !ok {
 				return false
 			}
 		}

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"reflect"
+	"strings"
 	"sync"
 )
 
@@ -39,4 +40,66 @@ func (c *typeInfos[I]) known(t reflect.Type) (*I, bool) {
 		return nil, false
 	}
 	return v.(*I), true
+}
+
+// jsonField is a struct field as encoding/json sees it.
+type jsonField struct {
+	name                string
+	index               []int
+	typ                 reflect.Type
+	omitEmpty, omitZero bool
+}
+
+// jsonFields lists a struct's JSON fields in encoding/json's order (by
+// index sequence, embedded structs' fields in place); false for what the
+// fast encoder and decoder do not handle: embedded pointers or non-structs,
+// a name given twice, options other than omitempty, omitzero and inline.
+func jsonFields(t reflect.Type) ([]jsonField, bool) {
+	var out []jsonField
+	ok := appendJSONFields(t, nil, &out)
+	return out, ok
+}
+
+func appendJSONFields(t reflect.Type, index []int, out *[]jsonField) bool {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		jf := jsonField{typ: f.Type}
+		for o := range strings.SplitSeq(opts, ",") {
+			switch o {
+			case "omitempty":
+				jf.omitEmpty = true
+			case "omitzero":
+				jf.omitZero = true
+			case "", "inline":
+			default:
+				return false // string
+			}
+		}
+		jf.index = append(append([]int{}, index...), i)
+		if f.Anonymous && name == "" {
+			if f.Type.Kind() != reflect.Struct || !appendJSONFields(f.Type, jf.index, out) {
+				return false
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		for _, g := range *out {
+			if g.name == name {
+				return false
+			}
+		}
+		jf.name = name
+		*out = append(*out, jf)
+	}
+	return true
 }
