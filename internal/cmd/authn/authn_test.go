@@ -2,22 +2,15 @@ package authn
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/spf13/viper"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
 	"github.com/meshctl/meshctl/internal/cmdutil"
-	"github.com/meshctl/meshctl/pkg/kube"
+	"github.com/meshctl/meshctl/internal/cmdutil/cmdtest"
 )
 
 func newFactory() *cmdutil.Factory {
-	f := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, genericclioptions.NewConfigFlags(true), viper.New())
-	f.Kube = func() (*kube.Client, error) { return nil, errors.New("the test must not connect") }
-	return f
+	return cmdtest.Factory("", nil, nil)
 }
 
 // Flag parsing only: runF captures the options.

@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -11,21 +10,16 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/meshctl/meshctl/internal/cmdutil"
+	"github.com/meshctl/meshctl/internal/cmdutil/cmdtest"
 	"github.com/meshctl/meshctl/pkg/install/render"
-	"github.com/meshctl/meshctl/pkg/kube"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func newFactory(in string, out, errOut *bytes.Buffer) *cmdutil.Factory {
-	f := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(in), Out: out, ErrOut: errOut}, genericclioptions.NewConfigFlags(true), viper.New())
-	f.Kube = func() (*kube.Client, error) { return nil, errors.New("the test must not connect") }
-	return f
+	return cmdtest.Factory(in, out, errOut)
 }
 
 func execute(cmd *cobra.Command, args ...string) error {

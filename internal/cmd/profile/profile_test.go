@@ -8,20 +8,15 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/internal/cmdutil"
-	"github.com/meshctl/meshctl/pkg/kube"
+	"github.com/meshctl/meshctl/internal/cmdutil/cmdtest"
 	"github.com/meshctl/meshctl/pkg/version"
 )
 
 func newFactory(in string, out *bytes.Buffer) *cmdutil.Factory {
-	f := cmdutil.NewFactory(genericiooptions.IOStreams{In: strings.NewReader(in), Out: out, ErrOut: &bytes.Buffer{}}, genericclioptions.NewConfigFlags(true), viper.New())
-	f.Kube = func() (*kube.Client, error) { return nil, errors.New("the test must not connect") }
-	return f
+	return cmdtest.Factory(in, out, nil)
 }
 
 func run(t *testing.T, in string, args ...string) (string, error) {
