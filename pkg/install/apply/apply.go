@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/meshctl/meshctl/pkg/install/manifest"
+	"github.com/meshctl/meshctl/pkg/install/objdiff"
 	"github.com/meshctl/meshctl/pkg/kube"
 )
 
@@ -564,32 +565,7 @@ func Subset(want, have any) bool {
 		}
 		return true
 	}
-	return scalarEqual(want, have)
-}
-
-func scalarEqual(a, b any) bool {
-	if fa, ok := number(a); ok {
-		fb, ok := number(b)
-		return ok && fa == fb
-	}
-	return a == b
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
+	return objdiff.EqualScalar(want, have)
 }
 
 // Same reports whether two versions of an object are equal in everything

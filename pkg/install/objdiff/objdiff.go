@@ -88,7 +88,7 @@ func walk(path string, a, b any, inA, inB bool, out *[]Change) {
 		}
 		return
 	}
-	if !equalScalar(a, b) {
+	if !EqualScalar(a, b) {
 		*out = append(*out, Change{Path: path, A: a, B: b, InA: true, InB: true})
 	}
 }
@@ -117,9 +117,10 @@ func named(l []any) map[string]any {
 	return m
 }
 
-// equalScalar compares leaves, treating numbers by value (YAML may decode
-// 1 as an int on one side and a float on the other).
-func equalScalar(a, b any) bool {
+// EqualScalar compares leaves, treating numbers by value (YAML may decode
+// 1 as an int on one side and a float on the other, the API server's JSON
+// as int64).
+func EqualScalar(a, b any) bool {
 	if fa, ok := number(a); ok {
 		if fb, ok := number(b); ok {
 			return fa == fb || fa != fa && fb != fb // NaN is NaN
@@ -133,6 +134,8 @@ func number(v any) (float64, bool) {
 	case int:
 		return float64(n), true
 	case int64:
+		return float64(n), true
+	case int32:
 		return float64(n), true
 	case float64:
 		return n, true
