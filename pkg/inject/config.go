@@ -180,7 +180,6 @@ type parsedConfig struct {
 	parseErrs map[string]error
 	revision  string
 	rewrite   bool
-	chunks    *chunkCache
 	values    *valueCache
 }
 
@@ -194,7 +193,7 @@ func prepare(c Config) (*parsedConfig, error) {
 	if c.Values == nil {
 		c.Values = map[string]any{}
 	}
-	p := &parsedConfig{Config: c, rewrite: true, chunks: newChunkCache(), values: newValueCache(),
+	p := &parsedConfig{Config: c, rewrite: true, values: newValueCache(),
 		byName: map[string]*template.Template{}, parseErrs: map[string]error{}}
 	if len(c.Injector.DefaultTemplates) == 0 {
 		c.Injector.DefaultTemplates = []string{"sidecar"}

@@ -237,14 +237,14 @@ func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *cor
 		return nil, nil, nil, fmt.Errorf("running injection template %q: %w", t.Name(), err)
 	}
 	// The rendered YAML is decoded once, for the names and for the merge:
-	// straight to a map where it is plain block structure, else through
-	// JSON text.
+	// straight to a map where it is plain block structure (every template
+	// of ours is), else through the library's JSON text.
 	var patch []byte
 	pm, direct := c.values.yamlToMap(buf.Bytes())
 	var perr error
 	if !direct {
 		var err error
-		if patch, err = c.chunks.yamlToJSON(buf.Bytes()); err != nil {
+		if patch, err = yaml.YAMLToJSON(buf.Bytes()); err != nil {
 			return nil, nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
 		}
 		pm, perr = decodeJSONMap(patch)
@@ -257,7 +257,7 @@ func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *cor
 	if !ok {
 		if patch == nil {
 			var err error
-			if patch, err = c.chunks.yamlToJSON(buf.Bytes()); err != nil {
+			if patch, err = yaml.YAMLToJSON(buf.Bytes()); err != nil {
 				return nil, nil, nil, fmt.Errorf("injection template %q produced invalid YAML: %w", t.Name(), err)
 			}
 		}
