@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/meshctl/meshctl/internal/cli"
+	"github.com/meshctl/meshctl/internal/cli/clidocs"
 )
 
 func main() {
@@ -14,7 +14,7 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	if err := cli.GenerateDocs(dir); err != nil {
+	if err := clidocs.GenerateDocs(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
 		os.Exit(1)
 	}

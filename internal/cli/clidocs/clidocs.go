@@ -1,4 +1,8 @@
-package cli
+// Package clidocs generates meshctl's command reference (Markdown and man
+// pages) from the cobra tree. It lives apart from the cli package so that the
+// meshctl binary does not link the Markdown and roff libraries, whose package
+// initialisation would run on every start.
+package clidocs
 
 import (
 	"bytes"
@@ -12,6 +16,8 @@ import (
 	"github.com/spf13/cobra/doc"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/meshctl/meshctl/internal/cli"
 )
 
 // docsDate is the date printed in man page headers. It is fixed so that the
@@ -22,7 +28,7 @@ var docsDate = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 // dir/reference and man pages under dir/man, one page per command. Existing
 // generated pages are replaced, so a removed command's page disappears.
 func GenerateDocs(dir string) error {
-	root, _ := NewRootCmd(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+	root, _ := cli.NewRootCmd(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 	neutralDefaults(root)
 	md := filepath.Join(dir, "reference")
 	man := filepath.Join(dir, "man")

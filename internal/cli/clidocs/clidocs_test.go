@@ -1,4 +1,4 @@
-package cli
+package clidocs
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 
 // The committed reference must match the command tree.
 func TestCommittedDocsAreCurrent(t *testing.T) {
-	diffs, err := DocsDiff(filepath.Join("..", "..", "docs"))
+	diffs, err := DocsDiff(filepath.Join("..", "..", "..", "docs"))
 	if err != nil {
 		t.Fatal(err)
 	}
