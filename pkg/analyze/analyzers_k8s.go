@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"istio.io/api/annotation"
 	appsv1 "k8s.io/api/apps/v1"
@@ -292,13 +293,15 @@ func analyzeAppUID(c *Context) {
 	}
 }
 
-var annotationsByName = func() map[string]*annotation.Instance {
+// annotationsByName is built on first use rather than at package init, which
+// every meshctl command would pay for.
+var annotationsByName = sync.OnceValue(func() map[string]*annotation.Instance {
 	m := map[string]*annotation.Instance{}
 	for _, a := range annotation.AllResourceAnnotations() {
 		m[a.Name] = a
 	}
 	return m
-}()
+})
 
 func istioAnnotation(name string) bool {
 	if name == "kubernetes.io/ingress.class" {
@@ -334,7 +337,7 @@ func checkAnnotations(c *Context, r *Resource, kind string, ann, lbls map[string
 			continue
 		}
 		field := prefix + "[" + name + "]"
-		def := annotationsByName[name]
+		def := annotationsByName()[name]
 		if def == nil {
 			c.Report(r, UnknownAnnotation, field, name)
 			continue

@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -180,7 +181,7 @@ func (s *jsonScanner) key() (string, error) {
 		if end := bytes.IndexByte(s.b[s.i+1:], '"'); end >= 0 {
 			raw := s.b[s.i+1 : s.i+1+end]
 			if bytes.IndexByte(raw, '\\') < 0 {
-				if k, ok := podFieldNames[string(raw)]; ok {
+				if k, ok := podFieldNames()[string(raw)]; ok {
 					s.i += end + 2
 					return k, nil
 				}
@@ -190,8 +191,10 @@ func (s *jsonScanner) key() (string, error) {
 	return s.str()
 }
 
-// podFieldNames are the JSON names of the fields of the Pod's types.
-var podFieldNames = func() map[string]string {
+// podFieldNames are the JSON names of the fields of the Pod's types. The walk
+// runs on first use rather than at package init, which every meshctl command
+// would pay for.
+var podFieldNames = sync.OnceValue(func() map[string]string {
 	names := map[string]string{}
 	seen := map[reflect.Type]bool{}
 	var walk func(t reflect.Type)
@@ -213,7 +216,7 @@ var podFieldNames = func() map[string]string {
 	}
 	walk(reflect.TypeFor[podTemplateJSON]())
 	return names
-}()
+})
 
 func (s *jsonScanner) str() (string, error) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
