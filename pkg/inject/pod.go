@@ -540,7 +540,8 @@ func (c *parsedConfig) rewriteProbes(pod *corev1.Pod, statusPort int32) {
 			}
 			rewriteProbe(pr.probe, url, port)
 		}
-		// HTTP and TCP lifecycle hooks go through the agent too.
+		// HTTP and TCP lifecycle hooks go through the agent too, under
+		// /app-lifecycle as Istio has done since 1.25.
 		if lc := ct.Lifecycle; lc != nil {
 			for _, h := range []struct {
 				handler *corev1.LifecycleHandler
@@ -550,7 +551,7 @@ func (c *parsedConfig) rewriteProbes(pod *corev1.Pod, statusPort int32) {
 					continue
 				}
 				probe := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: h.handler.HTTPGet, TCPSocket: h.handler.TCPSocket}}
-				url := "/app-health/" + ct.Name + "/" + h.kind
+				url := "/app-lifecycle/" + ct.Name + "/" + h.kind
 				if p := proberOf(probe, named, int32(statusPort)); p != nil {
 					probers[url] = p
 				}

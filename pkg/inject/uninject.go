@@ -223,9 +223,15 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 			for _, h := range []struct {
 				parent *yaml.Node
 				key    string
-				kind   string
-			}{{c, "readinessProbe", "readyz"}, {c, "livenessProbe", "livez"}, {c, "startupProbe", "startupz"}, {lifecycle, "preStop", "prestopz"}, {lifecycle, "postStart", "poststartz"}} {
-				pr := probers["/app-health/"+n+"/"+h.kind]
+				url    string
+			}{
+				{c, "readinessProbe", "/app-health/" + n + "/readyz"},
+				{c, "livenessProbe", "/app-health/" + n + "/livez"},
+				{c, "startupProbe", "/app-health/" + n + "/startupz"},
+				{lifecycle, "preStop", "/app-lifecycle/" + n + "/prestopz"},
+				{lifecycle, "postStart", "/app-lifecycle/" + n + "/poststartz"},
+			} {
+				pr := probers[h.url]
 				_, probe := mapGet(h.parent, h.key)
 				if pr == nil || probe == nil {
 					continue
