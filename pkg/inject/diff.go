@@ -113,6 +113,17 @@ func applyMap(p patcher, orig, want *yaml.Node, key string, keyIndent int) error
 			return err
 		}
 	}
+	if key == "annotations" {
+		// Injection takes away only annotations: the prometheus.io ones it
+		// moves into the proxy.
+		for i := 0; i+1 < len(orig.Content); i += 2 {
+			if wi, _ := mapGet(want, orig.Content[i].Value); wi < 0 {
+				if err := p.deleteEntry(orig, i); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if len(missing) > 0 {
 		return p.insertKeys(orig, keyIndent, missing)
 	}

@@ -59,6 +59,11 @@ var goldenCases = []goldenCase{
 	// A proxyless gRPC server: the grpc-agent template adds the agent and
 	// merges the bootstrap settings into the application's container.
 	{name: "grpc", input: "grpc.yaml"},
+	// Prometheus annotations in every spelling Prometheus accepts, scrape
+	// targets, and a pod that opts out of merging.
+	{name: "prometheus", input: "prometheus.yaml"},
+	// The agent serves merged metrics over mTLS: the pod announces the port.
+	{name: "prometheus-secure", input: "prometheus.yaml", sets: []string{"meshConfig.defaultConfig.proxyMetadata.ENVOY_SECURE_MERGED_METRICS_PORT=15091"}},
 	// Output of an older release (istioctl's layout) is re-injected, not
 	// injected twice.
 	{name: "upgrade", input: "upgrade.yaml", injected: true},
@@ -227,10 +232,11 @@ func TestUninjectRoundTrip(t *testing.T) {
 }
 
 // rewritable are the lines injection may change rather than only insert
-// next to: probe targets and the prometheus scrape settings.
+// next to: probe targets and the prometheus scrape settings (which it may
+// also take away).
 // The image of a container the user leaves to the injector ("auto") is
 // filled in.
-var rewritable = []string{"path:", "port:", "scheme:", "tcpSocket:", "grpc:", "prometheus.io/", "image: auto"}
+var rewritable = []string{"path:", "port:", "scheme:", "tcpSocket:", "grpc:", "prometheus.io/", "prometheus.istio.io/scrape-targets:", "image: auto"}
 
 // rewritableFlow mark lines with flow collections holding probe targets or
 // prometheus settings.

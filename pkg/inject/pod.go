@@ -37,14 +37,8 @@ const (
 	annProxyConfig = "proxy.istio.io/config"
 	annStatusPort  = "status.sidecar.istio.io/port"
 	annImageType   = "sidecar.istio.io/proxyImageType"
-	annMergeMetric = "prometheus.istio.io/merge-metrics"
 
-	envProbers    = "ISTIO_KUBE_APP_PROBERS"
-	envPrometheus = "ISTIO_PROMETHEUS_ANNOTATIONS"
-
-	promScrape = "prometheus.io/scrape"
-	promPort   = "prometheus.io/port"
-	promPath   = "prometheus.io/path"
+	envProbers = "ISTIO_KUBE_APP_PROBERS"
 )
 
 // TemplateData is what an injection template sees: the same names Istio's
@@ -317,6 +311,7 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 	if err := c.prometheusMerge(out, statusPort); err != nil {
 		return nil, err
 	}
+	securePrometheusPort(out)
 	c.rewriteProbes(out, statusPort)
 	out.Annotations[annStatus] = injected.status(c.revision)
 	for k, v := range c.Injector.InjectedAnnotations {
@@ -449,49 +444,6 @@ func findContainer(pod *corev1.Pod, name string) *corev1.Container {
 			return &pod.Spec.InitContainers[i]
 		}
 	}
-	return nil
-}
-
-// prometheusMerge points the prometheus.io annotations at the agent, which
-// merges the application's metrics with Envoy's; the application's own
-// scrape settings move to the proxy's ISTIO_PROMETHEUS_ANNOTATIONS.
-func (c *parsedConfig) prometheusMerge(pod *corev1.Pod, statusPort int32) error {
-	if !c.Mesh.GetEnablePrometheusMerge().GetValue() {
-		return nil
-	}
-	if v, ok := pod.Annotations[annMergeMetric]; ok {
-		if b, err := strconv.ParseBool(v); err == nil && !b {
-			return nil
-		}
-	}
-	if v, ok := pod.Annotations[promScrape]; ok {
-		if b, err := strconv.ParseBool(v); err == nil && !b {
-			return nil
-		}
-	}
-	target := strconv.Itoa(int(statusPort))
-	if pod.Annotations[promPort] == target {
-		return nil
-	}
-	scrape := map[string]string{}
-	for k, short := range map[string]string{promScrape: "scrape", promPort: "port", promPath: "path"} {
-		if v, ok := pod.Annotations[k]; ok {
-			scrape[short] = v
-		}
-	}
-	if p, ok := scrape["port"]; ok {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("annotation %s: invalid port %q", promPort, p)
-		}
-	}
-	if sc := findContainer(pod, proxyName); sc != nil && len(scrape) > 0 {
-		b, _ := json.Marshal(scrape)
-		sc.Env = append(sc.Env, corev1.EnvVar{Name: envPrometheus, Value: string(b)})
-	}
-	pod.Annotations[promPort] = target
-	pod.Annotations[promPath] = "/stats/prometheus"
-	pod.Annotations[promScrape] = "true"
 	return nil
 }
 

@@ -15,7 +15,7 @@ import (
 
 // Annotations and labels injection adds to every pod.
 var (
-	addedAnnotations = []string{annStatus, "istio.io/rev", "kubectl.kubernetes.io/default-container", "kubectl.kubernetes.io/default-logs-container", annOverrides}
+	addedAnnotations = []string{annStatus, "istio.io/rev", "kubectl.kubernetes.io/default-container", "kubectl.kubernetes.io/default-logs-container", annOverrides, promSecurePort}
 	cniAnnotations   = []string{"sidecar.istio.io/interceptionMode", "traffic.sidecar.istio.io/includeInboundPorts", "traffic.sidecar.istio.io/excludeInboundPorts",
 		"traffic.sidecar.istio.io/includeOutboundIPRanges", "traffic.sidecar.istio.io/excludeOutboundIPRanges", "traffic.sidecar.istio.io/includeOutboundPorts", "traffic.sidecar.istio.io/excludeOutboundPorts"}
 	addedLabels = []string{"security.istio.io/tlsMode", "service.istio.io/canonical-name", "service.istio.io/canonical-revision"}
@@ -135,7 +135,7 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	}
 	// What the proxy remembers of the application's own settings.
 	var probers map[string]*Prober
-	var prom map[string]string
+	var prom scrapeConfig
 	for _, key := range []string{"containers", "initContainers"} {
 		_, cs := mapGet(spec, key)
 		if cs == nil {
@@ -260,7 +260,10 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	if err != nil {
 		return err
 	}
-	goneA := removeEntries(del, meta, "annotations", anns, rmA, usersOwn(meta, "annotations", anns, metaInsertable))
+	if err := restoreScrapeTargets(p, anns, prom); err != nil {
+		return err
+	}
+	goneA := removeEntries(del, meta, "annotations", anns, rmA, usersOwn(meta, "annotations", anns, metaInsertable) || len(prom.Targets) > 0)
 	goneL := removeEntries(del, meta, "labels", labels, injectedLabels(labels), usersOwn(meta, "labels", labels, metaInsertable))
 	// Metadata that held only what injection added was added by it.
 	if left := len(meta.Content) / 2; left > 0 && (goneA && goneL && left == 2 || goneA && labels == nil && left == 1) {
@@ -290,7 +293,11 @@ func set(names []string) map[string]bool {
 // before it (one of those injection added) or by keys before the status out
 // of order. When injection added only the status and keys that sort after it,
 // and the user's annotations were sorted, the two cannot be told apart.
-func injectedAnnotations(p patcher, anns *yaml.Node, drop map[string]bool, prom map[string]string) ([]int, error) {
+func injectedAnnotations(p patcher, anns *yaml.Node, drop map[string]bool, prom scrapeConfig) ([]int, error) {
+	// The application's own values of the annotations injection points at
+	// the agent ("" where it had none). With scrape targets, the port and
+	// path the proxy keeps are the first target's.
+	userValue := map[string]string{promScrape: prom.Scrape, promPort: prom.Port, promPath: prom.Path}
 	si, _ := mapGet(anns, annStatus)
 	if si < 0 {
 		return nil, nil
@@ -309,16 +316,16 @@ func injectedAnnotations(p patcher, anns *yaml.Node, drop map[string]bool, prom 
 	var rm []int
 	for i := 0; i+1 < len(anns.Content); i += 2 {
 		k := anns.Content[i].Value
-		promKey := k == promScrape || k == promPort || k == promPath
+		orig, isProm := userValue[k]
 		switch {
 		case i == si:
 			rm = append(rm, i)
 		case ours && i > si:
-			if drop[k] || promKey {
+			if drop[k] || isProm {
 				rm = append(rm, i)
 			}
-		case promKey:
-			if orig, ok := prom[promShort[k]]; ok {
+		case isProm:
+			if orig != "" {
 				if err := p.replaceScalar(anns.Content[i+1], orig, "!!str"); err != nil {
 					return nil, err
 				}
@@ -332,7 +339,25 @@ func injectedAnnotations(p patcher, anns *yaml.Node, drop map[string]bool, prom 
 	return rm, nil
 }
 
-var promShort = map[string]string{promScrape: "scrape", promPort: "port", promPath: "path"}
+// restoreScrapeTargets puts back the prometheus.istio.io/scrape-targets
+// annotation that injection moved into the proxy's environment. It goes at
+// the end of the annotations, where it was if it was the last of the user's;
+// a list written with spaces or without paths comes back in the canonical
+// form (port:path, comma separated).
+func restoreScrapeTargets(p patcher, anns *yaml.Node, prom scrapeConfig) error {
+	if len(prom.Targets) == 0 {
+		return nil
+	}
+	var list []string
+	for _, t := range prom.Targets {
+		list = append(list, t.Port+":"+t.Path)
+	}
+	pair := []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: promScrapeTargets},
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: strings.Join(list, ",")},
+	}
+	return p.insertKeys(anns, anns.Content[0].Column-1, pair)
+}
 
 // The keys injection may add whole to a pod's metadata and spec, in the
 // order it adds them.

@@ -96,6 +96,7 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 	if err := c.prometheusMerge(out, statusPort); err != nil {
 		t.Fatal(err)
 	}
+	securePrometheusPort(out)
 	c.rewriteProbes(out, statusPort)
 	st := Status{Revision: "default"}
 	if c.revision != "" {
