@@ -64,6 +64,9 @@ var goldenCases = []goldenCase{
 	{name: "prometheus", input: "prometheus.yaml"},
 	// The agent serves merged metrics over mTLS: the pod announces the port.
 	{name: "prometheus-secure", input: "prometheus.yaml", sets: []string{"meshConfig.defaultConfig.proxyMetadata.ENVOY_SECURE_MERGED_METRICS_PORT=15091"}},
+	// A multi-network mesh: the proxy learns its cluster and network, and the
+	// pod is labelled with the network (its own label wins).
+	{name: "network", input: "network.yaml", sets: []string{"values.global.network=network1", "values.global.multiCluster.clusterName=cluster1"}},
 	// Output of an older release (istioctl's layout) is re-injected, not
 	// injected twice.
 	{name: "upgrade", input: "upgrade.yaml", injected: true},

@@ -308,17 +308,57 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.StatusPort != 0 {
 		statusPort = pc.StatusPort
 	}
+	network := c.clusterInfo(pod, out)
 	if err := c.prometheusMerge(out, statusPort); err != nil {
 		return nil, err
 	}
 	securePrometheusPort(out)
 	c.rewriteProbes(out, statusPort)
+	if network != "" {
+		out.Labels[labelNetwork] = network
+	}
 	out.Annotations[annStatus] = injected.status(c.revision)
 	for k, v := range c.Injector.InjectedAnnotations {
 		out.Annotations[k] = v
 	}
 	c.reorder(out)
 	return out, nil
+}
+
+// labelNetwork names the pod's network in a multi-network mesh.
+const labelNetwork = "topology.istio.io/network"
+
+// clusterInfo gives the proxy the cluster and network it is in, as Istio's
+// webhook does after the templates: the values' cluster name and network,
+// where the pod's own topology.istio.io/network label wins over the values.
+// The proxy's ISTIO_META_CLUSTER_ID and ISTIO_META_NETWORK move to the end
+// of its environment, in that order, with those values. It returns the
+// network, which the pod is then labelled with.
+func (c *parsedConfig) clusterInfo(orig, out *corev1.Pod) string {
+	cluster, _ := lookup(c.Values, "global", "multiCluster", "clusterName").(string)
+	network, _ := lookup(c.Values, "global", "network").(string)
+	if n, ok := orig.Labels[labelNetwork]; ok {
+		network = n
+	}
+	set := map[string]string{}
+	if cluster != "" {
+		set["ISTIO_META_CLUSTER_ID"] = cluster
+	}
+	if network != "" {
+		set["ISTIO_META_NETWORK"] = network
+	}
+	sc := findContainer(out, proxyName)
+	if sc == nil || len(set) == 0 {
+		return network
+	}
+	env := slices.DeleteFunc(sc.Env, func(e corev1.EnvVar) bool { _, ok := set[e.Name]; return ok })
+	for _, name := range []string{"ISTIO_META_CLUSTER_ID", "ISTIO_META_NETWORK"} {
+		if v, ok := set[name]; ok {
+			env = append(env, corev1.EnvVar{Name: name, Value: v})
+		}
+	}
+	sc.Env = env
+	return network
 }
 
 // userContainers are the containers of the user's that a template also

@@ -93,11 +93,18 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.StatusPort != 0 {
 		statusPort = pc.StatusPort
 	}
+	network := c.clusterInfo(pod, out)
 	if err := c.prometheusMerge(out, statusPort); err != nil {
 		t.Fatal(err)
 	}
 	securePrometheusPort(out)
 	c.rewriteProbes(out, statusPort)
+	if network != "" {
+		if out.Labels == nil {
+			out.Labels = map[string]string{}
+		}
+		out.Labels[labelNetwork] = network
+	}
 	st := Status{Revision: "default"}
 	if c.revision != "" {
 		st.Revision = c.revision
