@@ -298,24 +298,8 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 	if out, err = reapplyUserContainers(out, pod, injected); err != nil {
 		return nil, err
 	}
-	if out.Annotations == nil {
-		out.Annotations = map[string]string{}
-	}
-	if out.Labels == nil {
-		out.Labels = map[string]string{}
-	}
-	statusPort := c.Mesh.DefaultConfig.GetStatusPort()
-	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.StatusPort != 0 {
-		statusPort = pc.StatusPort
-	}
-	network := c.clusterInfo(pod, out)
-	if err := c.prometheusMerge(out, statusPort); err != nil {
+	if err := c.postProcess(pod, out); err != nil {
 		return nil, err
-	}
-	securePrometheusPort(out)
-	c.rewriteProbes(out, statusPort)
-	if network != "" {
-		out.Labels[labelNetwork] = network
 	}
 	out.Annotations[annStatus] = injected.status(c.revision)
 	for k, v := range c.Injector.InjectedAnnotations {
@@ -359,6 +343,33 @@ func (c *parsedConfig) clusterInfo(orig, out *corev1.Pod) string {
 	}
 	sc.Env = env
 	return network
+}
+
+// postProcess applies the steps of Istio's webhook that follow the
+// templates and that no template can express: the cluster and network, the
+// metrics merge, the secure metrics port, the probe rewrite and the network
+// label. orig is the pod before injection, out the templates' result.
+func (c *parsedConfig) postProcess(orig, out *corev1.Pod) error {
+	if out.Annotations == nil {
+		out.Annotations = map[string]string{}
+	}
+	if out.Labels == nil {
+		out.Labels = map[string]string{}
+	}
+	statusPort := c.Mesh.DefaultConfig.GetStatusPort()
+	if pc, err := c.proxyConfigFor(orig.ObjectMeta); err == nil && pc.StatusPort != 0 {
+		statusPort = pc.StatusPort
+	}
+	network := c.clusterInfo(orig, out)
+	if err := c.prometheusMerge(out, statusPort); err != nil {
+		return err
+	}
+	securePrometheusPort(out)
+	c.rewriteProbes(out, statusPort)
+	if network != "" {
+		out.Labels[labelNetwork] = network
+	}
+	return nil
 }
 
 // userContainers are the containers of the user's that a template also

@@ -89,21 +89,8 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 	for _, c := range injected.Spec.Containers {
 		names = append(names, c.Name)
 	}
-	statusPort := c.Mesh.DefaultConfig.GetStatusPort()
-	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.StatusPort != 0 {
-		statusPort = pc.StatusPort
-	}
-	network := c.clusterInfo(pod, out)
-	if err := c.prometheusMerge(out, statusPort); err != nil {
+	if err := c.postProcess(pod, out); err != nil {
 		t.Fatal(err)
-	}
-	securePrometheusPort(out)
-	c.rewriteProbes(out, statusPort)
-	if network != "" {
-		if out.Labels == nil {
-			out.Labels = map[string]string{}
-		}
-		out.Labels[labelNetwork] = network
 	}
 	st := Status{Revision: "default"}
 	if c.revision != "" {
