@@ -2,8 +2,9 @@
 # Whole-process cost of `meshctl version --client`: wall time (hyperfine when
 # installed, else a loop) and peak resident memory (GNU time's max RSS),
 # beside bench/startfloor, a program that links only the libraries meshctl
-# must use and does nothing else. The floor is what no change to meshctl's
-# own code can go below.
+# must use and does nothing else. The floor is what those libraries cost by
+# themselves (their package init and the pages it touches); the gap above it
+# is meshctl's own.
 # Usage: bench/version.sh [path/to/meshctl]
 set -euo pipefail
 cd "$(dirname "$0")/.."
