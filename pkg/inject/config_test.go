@@ -183,8 +183,9 @@ func TestTemplatesAnnotation(t *testing.T) {
 }
 
 // TestOwnProxyContainer: a pod that declares its own istio-proxy container
-// is skipped with the sidecar template and filled in with the gateway
-// template, which keeps the user's settings of that container.
+// customises the proxy: the sidecar template (the default) and the gateway
+// template fill that container in and keep the user's settings of it, and
+// uninjection gives the user's container back.
 func TestOwnProxyContainer(t *testing.T) {
 	t.Parallel()
 	in := injectorFor(t, nil, "")
@@ -200,8 +201,18 @@ func TestOwnProxyContainer(t *testing.T) {
 		if err := in.Inject("gw.yaml", strings.NewReader(pod(ann)), &out, func(r Result) { rep.WriteString(r.String()) }); err != nil {
 			t.Fatal(err)
 		}
-		if out.String() != pod(ann) || !strings.Contains(rep.String(), "customized sidecars are not supported") {
-			t.Fatalf("templates %q: want the pod skipped, got %s\n%s", ann, rep.String(), out.String())
+		got := out.String()
+		if rep.String() != "pod/gw injected" {
+			t.Fatalf("templates %q: want the pod injected, got %q", ann, rep.String())
+		}
+		for _, want := range []string{"image: docker.io/istio/proxyv2:", `args: ["proxy", "router", "--custom"]`, "- name: istio-init", `proxy.istio.io/overrides: '{"containers":[{"name":"istio-proxy","args":["proxy","router","--custom"],"resources":{}}]}'`} {
+			if !strings.Contains(got, want) {
+				t.Errorf("templates %q: missing %q in\n%s", ann, want, got)
+			}
+		}
+		back, _ := run(t, NewUninjector(), out.Bytes(), false)
+		if string(back) != pod(ann) {
+			t.Fatalf("templates %q: uninject did not restore the pod:\n%s", ann, firstDifference([]byte(pod(ann)), back))
 		}
 	}
 	var out bytes.Buffer

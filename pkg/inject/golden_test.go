@@ -67,6 +67,15 @@ var goldenCases = []goldenCase{
 	// A multi-network mesh: the proxy learns its cluster and network, and the
 	// pod is labelled with the network (its own label wins).
 	{name: "network", input: "network.yaml", sets: []string{"values.global.network=network1", "values.global.multiCluster.clusterName=cluster1"}},
+	// Sidecars customised by declaring istio-proxy (and istio-init): the
+	// user's settings win, a proxy run as another user is exempted from
+	// capture by that uid (with CNI, istio-validation runs as it), and
+	// where hold or native sidecars need the proxy elsewhere than the user
+	// declared it, the pod is skipped with the reason.
+	{name: "custom", input: "custom.yaml"},
+	{name: "custom-cni", input: "custom.yaml", sets: []string{"values.pilot.cni.enabled=true"}},
+	{name: "custom-hold", input: "custom.yaml", sets: []string{"values.global.proxy.holdApplicationUntilProxyStarts=true"}},
+	{name: "custom-native", input: "custom.yaml", sets: []string{"values.pilot.env.ENABLE_NATIVE_SIDECARS=true"}},
 	// Output of an older release (istioctl's layout) is re-injected, not
 	// injected twice.
 	{name: "upgrade", input: "upgrade.yaml", injected: true},

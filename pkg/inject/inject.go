@@ -263,9 +263,6 @@ func skipReason(w Workload, pod *corev1.Pod, revision string) string {
 	if len(pod.Spec.Containers) == 0 {
 		return "no containers"
 	}
-	if _, injected := pod.Annotations[annStatus]; !injected && findContainer(pod, proxyName) != nil && !selectsGateway(pod) {
-		return "has its own " + proxyName + " container (customized sidecars are not supported)"
-	}
 	if v, from := injectSelector(pod); v == "false" {
 		return "disabled by " + from + " " + annInject
 	}
@@ -280,21 +277,6 @@ func skipReason(w Workload, pod *corev1.Pod, revision string) string {
 		return "system namespace " + ns
 	}
 	return ""
-}
-
-// selectsGateway reports whether the pod chooses the gateway template, which
-// fills in an istio-proxy container the pod declares itself.
-func selectsGateway(pod *corev1.Pod) bool {
-	a, ok := pod.Annotations[annTemplates]
-	if !ok {
-		return false
-	}
-	for _, n := range templateNames(a) {
-		if n == "gateway" {
-			return true
-		}
-	}
-	return false
 }
 
 // injectSelector returns the pod's sidecar.istio.io/inject value and where
@@ -427,6 +409,10 @@ func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, [
 		out, err := in.cfg.injectPod(t.workload, pod)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %s/%s: %w", d.Where(), strings.ToLower(t.kind), t.name, err)
+		}
+		if why := ownProxyProblem(pod, out, in.cfg.holds(pod.ObjectMeta)); why != "" {
+			res = append(res, t.result(d, Skipped, why))
+			continue
 		}
 		want, err := wantNode(&podTemplateJSON{out.ObjectMeta, out.Spec})
 		if err != nil {

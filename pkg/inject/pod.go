@@ -295,7 +295,7 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 	if err != nil {
 		return nil, err
 	}
-	if out, err = reapplyUserContainers(out, pod, injected); err != nil {
+	if out, err = c.reapplyUserContainers(out, pod, injected); err != nil {
 		return nil, err
 	}
 	if err := c.postProcess(pod, out); err != nil {
@@ -305,7 +305,7 @@ func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, erro
 	for k, v := range c.Injector.InjectedAnnotations {
 		out.Annotations[k] = v
 	}
-	c.reorder(out)
+	c.reorder(out, containerNamed(pod.Spec.Containers, proxyName) != nil)
 	return out, nil
 }
 
@@ -375,45 +375,66 @@ func (c *parsedConfig) postProcess(orig, out *corev1.Pod) error {
 // userContainers are the containers of the user's that a template also
 // injects, as Istio records them in the proxy.istio.io/overrides annotation.
 type userContainers struct {
-	Containers []corev1.Container `json:"containers,omitempty"`
+	Containers     []corev1.Container `json:"containers,omitempty"`
+	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 }
 
 // reapplyUserContainers merges the user's own version of each container the
-// templates inject (a gateway's istio-proxy with image: auto) back over the
-// injected pod, as Istio's webhook does: the user's settings win over the
-// template's, but an image "auto" leaves the template's image. The user's
-// containers are recorded in the proxy.istio.io/overrides annotation.
-func reapplyUserContainers(out, orig *corev1.Pod, injected *injectedNames) (*corev1.Pod, error) {
+// templates inject back over the injected pod, as Istio's webhook does: a
+// pod customises its sidecar (or a gateway declares its proxy) by declaring
+// an istio-proxy, istio-init or istio-validation container itself. The
+// user's settings win over the template's, but an image "auto" leaves the
+// template's image. The user's containers are recorded in the
+// proxy.istio.io/overrides annotation, which uninjection restores them from.
+func (c *parsedConfig) reapplyUserContainers(out, orig *corev1.Pod, injected *injectedNames) (*corev1.Pod, error) {
 	if injected == nil {
 		return out, nil
 	}
+	overlay := func(u *corev1.Container) corev1.Container {
+		o := *u.DeepCopy()
+		if o.Image == autoImage {
+			o.Image = ""
+		}
+		return o
+	}
 	var over userContainers
 	for _, n := range injected.Spec.Containers {
-		for _, c := range orig.Spec.Containers {
-			if c.Name != n.Name {
-				continue
-			}
-			c = *c.DeepCopy()
-			if c.Image == autoImage {
-				c.Image = ""
-			}
-			over.Containers = append(over.Containers, c)
+		if u := containerNamed(orig.Spec.Containers, n.Name); u != nil {
+			over.Containers = append(over.Containers, overlay(u))
 		}
 	}
-	if len(over.Containers) == 0 {
+	// An injected init container may be the user's regular one: a native
+	// sidecar the user declared among the containers.
+	for _, n := range injected.Spec.InitContainers {
+		if u := findContainer(orig, n.Name); u != nil {
+			over.InitContainers = append(over.InitContainers, overlay(u))
+		}
+	}
+	if len(over.Containers) == 0 && len(over.InitContainers) == 0 {
 		return out, nil
 	}
 	cur, err := json.Marshal(out)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range over.Containers {
-		patch, err := json.Marshal(map[string]any{"spec": map[string]any{"containers": []corev1.Container{c}}})
+	merge := func(key string, c corev1.Container) error {
+		patch, err := json.Marshal(map[string]any{"spec": map[string]any{key: []corev1.Container{c}}})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if cur, err = strategicpatch.StrategicMergePatch(cur, patch, corev1.Pod{}); err != nil {
-			return nil, fmt.Errorf("merging the user's container %q: %w", c.Name, err)
+			return fmt.Errorf("merging the user's container %q: %w", c.Name, err)
+		}
+		return nil
+	}
+	for _, u := range over.Containers {
+		if err := merge("containers", u); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range over.InitContainers {
+		if err := merge("initContainers", u); err != nil {
+			return nil, err
 		}
 	}
 	next := &corev1.Pod{}
@@ -428,7 +449,59 @@ func reapplyUserContainers(out, orig *corev1.Pod, injected *injectedNames) (*cor
 		next.Annotations = map[string]string{}
 	}
 	next.Annotations[annOverrides] = string(js)
+	c.adjustInitUser(next, orig)
 	return next, nil
+}
+
+// adjustInitUser keeps traffic capture consistent with a proxy the user
+// runs as another user or group, as Istio's webhook does: iptables must
+// exempt the proxy's own uid (istio-init's -u), and istio-validation runs
+// as the proxy. In TPROXY mode the proxy must stay root.
+func (c *parsedConfig) adjustInitUser(out, orig *corev1.Pod) {
+	user := findContainer(orig, proxyName)
+	if user == nil || user.SecurityContext == nil || (user.SecurityContext.RunAsUser == nil && user.SecurityContext.RunAsGroup == nil) {
+		return
+	}
+	var initC *corev1.Container
+	for _, name := range []string{initName, validationName} {
+		if initC = containerNamed(out.Spec.InitContainers, name); initC != nil {
+			break
+		}
+	}
+	if initC == nil {
+		return
+	}
+	tproxy := out.Annotations["sidecar.istio.io/interceptionMode"] == "TPROXY"
+	if pc, err := c.proxyConfigFor(orig.ObjectMeta); err == nil && pc.GetInterceptionMode() == meshconfig.ProxyConfig_TPROXY {
+		tproxy = true
+	}
+	uid, gid := user.SecurityContext.RunAsUser, user.SecurityContext.RunAsGroup
+	if tproxy && uid != nil {
+		if sc := findContainer(out, proxyName); sc != nil && sc.SecurityContext != nil && sc.SecurityContext.RunAsUser != nil {
+			*sc.SecurityContext.RunAsUser = 0
+		}
+	}
+	if !tproxy && initC.Name == validationName {
+		if initC.SecurityContext == nil {
+			initC.SecurityContext = &corev1.SecurityContext{}
+		}
+		if uid != nil {
+			initC.SecurityContext.RunAsUser = uid
+		}
+		if gid != nil {
+			initC.SecurityContext.RunAsGroup = gid
+		}
+	}
+	// iptables' --uid-owner cannot take 0.
+	if uid == nil || *uid == 0 {
+		return
+	}
+	for i := 0; i+1 < len(initC.Args); i++ {
+		if initC.Args[i] == "-u" {
+			initC.Args[i+1] = strconv.FormatInt(*uid, 10)
+			return
+		}
+	}
 }
 
 // injectedNames are the names a rendered template adds: what the status
@@ -484,18 +557,23 @@ func (n *injectedNames) status(revision string) string {
 	return string(b)
 }
 
-func findContainer(pod *corev1.Pod, name string) *corev1.Container {
-	for i := range pod.Spec.Containers {
-		if pod.Spec.Containers[i].Name == name {
-			return &pod.Spec.Containers[i]
-		}
-	}
-	for i := range pod.Spec.InitContainers {
-		if pod.Spec.InitContainers[i].Name == name {
-			return &pod.Spec.InitContainers[i]
+// containerNamed is the container of that name in list, or nil.
+func containerNamed(list []corev1.Container, name string) *corev1.Container {
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i]
 		}
 	}
 	return nil
+}
+
+// findContainer is the container of that name among the pod's containers,
+// else among its init containers, or nil.
+func findContainer(pod *corev1.Pod, name string) *corev1.Container {
+	if c := containerNamed(pod.Spec.Containers, name); c != nil {
+		return c
+	}
+	return containerNamed(pod.Spec.InitContainers, name)
 }
 
 // rewriteProbes points the application's HTTP, TCP and gRPC probes at the
@@ -627,7 +705,7 @@ func rewriteProbe(p *corev1.Probe, url string, port int) {
 // last, or first when the application waits for it; istio-validation first
 // and istio-init last among init containers, or, with a native sidecar,
 // init, validation and proxy first.
-func (c *parsedConfig) reorder(pod *corev1.Pod) {
+func (c *parsedConfig) reorder(pod *corev1.Pod, declared bool) {
 	native := false
 	for _, ct := range pod.Spec.InitContainers {
 		if ct.Name == proxyName {
@@ -640,13 +718,47 @@ func (c *parsedConfig) reorder(pod *corev1.Pod) {
 		}
 		return
 	}
-	hold, _ := lookup(c.Values, "global", "proxy", "holdApplicationUntilProxyStarts").(bool)
-	if pc, err := c.proxyConfigFor(pod.ObjectMeta); err == nil && pc.GetHoldApplicationUntilProxyStarts().GetValue() {
-		hold = true
+	hold := c.holds(pod.ObjectMeta)
+	// A proxy the user declared stays where it is (see ownProxyProblem);
+	// with hold it is first already.
+	if !declared {
+		pod.Spec.Containers = move(pod.Spec.Containers, proxyName, hold)
 	}
-	pod.Spec.Containers = move(pod.Spec.Containers, proxyName, hold)
 	pod.Spec.InitContainers = move(pod.Spec.InitContainers, validationName, true)
 	pod.Spec.InitContainers = move(pod.Spec.InitContainers, initName, false)
+}
+
+// holds reports whether the application waits for the proxy
+// (holdApplicationUntilProxyStarts, from the values or the pod's proxy
+// config), which puts the proxy first.
+func (c *parsedConfig) holds(meta metav1.ObjectMeta) bool {
+	hold, _ := lookup(c.Values, "global", "proxy", "holdApplicationUntilProxyStarts").(bool)
+	if pc, err := c.proxyConfigFor(meta); err == nil && pc.GetHoldApplicationUntilProxyStarts().GetValue() {
+		hold = true
+	}
+	return hold
+}
+
+// ownProxyProblem says why a pod's own istio-proxy container cannot be
+// kept where the user declared it, "" when it can. Istio moves a declared
+// proxy to where injection puts its own; meshctl edits the user's YAML in
+// place and keeps the container where it is, which changes nothing while
+// the containers start in any order. Two settings make the place matter,
+// and then the pod is left for the user to fix rather than half-honoured:
+// holdApplicationUntilProxyStarts (the proxy must start first) and native
+// sidecars (the proxy must be an init container).
+func ownProxyProblem(orig, out *corev1.Pod, hold bool) string {
+	i := slices.IndexFunc(orig.Spec.Containers, func(c corev1.Container) bool { return c.Name == proxyName })
+	if i < 0 {
+		return ""
+	}
+	if containerNamed(out.Spec.InitContainers, proxyName) != nil {
+		return "its own " + proxyName + " container is among the containers, but native sidecars run the proxy as an init container: declare it under initContainers"
+	}
+	if hold && i != 0 {
+		return "its own " + proxyName + " container is not the first container, but holdApplicationUntilProxyStarts starts the proxy first: declare it first"
+	}
+	return ""
 }
 
 func move(cs []corev1.Container, name string, first bool) []corev1.Container {

@@ -162,18 +162,19 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 		}
 	}
 	// Containers the user declared and a template filled in (a gateway's
-	// istio-proxy) go back to what the user wrote.
-	users := map[string]map[string]any{}
+	// istio-proxy, a customised sidecar or init container) go back to what
+	// the user wrote.
+	users := map[string]map[string]map[string]any{"containers": {}, "initContainers": {}}
 	if a := str(anns, annOverrides); a != "" {
-		var over struct {
-			Containers []map[string]any `json:"containers"`
-		}
+		var over map[string][]map[string]any
 		if err := json.Unmarshal([]byte(a), &over); err != nil {
 			return fmt.Errorf("annotation %s: %w", annOverrides, err)
 		}
-		for _, c := range over.Containers {
-			if n, ok := c["name"].(string); ok {
-				users[n] = c
+		for key, byName := range users {
+			for _, c := range over[key] {
+				if n, ok := c["name"].(string); ok {
+					byName[n] = c
+				}
 			}
 		}
 	}
@@ -188,7 +189,7 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 			if !ok || !names[key][n] {
 				continue
 			}
-			if u, own := users[n]; own && key == "containers" {
+			if u, own := users[key][n]; own {
 				if err := restoreUsers(p, del, it, u); err != nil {
 					return err
 				}
@@ -574,6 +575,11 @@ func restoreUsers(p patcher, del *deleter, c *yaml.Node, user map[string]any) er
 	for i := 0; i+1 < len(c.Content); i += 2 {
 		k, v := c.Content[i].Value, c.Content[i+1]
 		uv, ok := user[k]
+		if m, isMap := uv.(map[string]any); isMap && len(m) == 0 && k == "resources" {
+			// The record always holds resources (the field is a struct
+			// in Kubernetes' types): empty, the user wrote none.
+			ok = false
+		}
 		if k == "image" && !ok && v.Kind == yaml.ScalarNode {
 			if v.Value != autoImage {
 				if err := p.replaceScalar(v, autoImage, "!!str"); err != nil {
