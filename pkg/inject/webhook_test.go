@@ -3,6 +3,7 @@ package inject
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 	"text/template"
 
@@ -58,19 +59,22 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 		t.Fatal(err)
 	}
 	// The user's own version of an injected container goes back over it
-	// ("auto" leaves the template's image) and is recorded.
-	var overrides []corev1.Container
-	for _, ic := range injected.Spec.Containers {
-		for _, uc := range pod.Spec.Containers {
-			if uc.Name != ic.Name {
+	// ("auto" leaves the template's image) and is recorded; an injected
+	// init container may be the user's, declared among either list.
+	overlay := func(key string, injectedList, userList []corev1.Container) []corev1.Container {
+		var recorded []corev1.Container
+		for _, ic := range injectedList {
+			i := slices.IndexFunc(userList, func(uc corev1.Container) bool { return uc.Name == ic.Name })
+			if i < 0 {
 				continue
 			}
+			uc := userList[i]
 			if uc.Image == "auto" {
 				uc.Image = ""
 			}
-			overrides = append(overrides, uc)
+			recorded = append(recorded, uc)
 			cur, _ := json.Marshal(out)
-			p, _ := json.Marshal(corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{uc}}})
+			p, _ := json.Marshal(map[string]any{"spec": map[string]any{key: []corev1.Container{uc}}})
 			merged, err := strategicpatch.StrategicMergePatch(cur, p, corev1.Pod{})
 			if err != nil {
 				t.Fatal(err)
@@ -80,32 +84,10 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 				t.Fatal(err)
 			}
 		}
+		return recorded
 	}
-	// So does the user's own version of an injected init container, which
-	// may be declared among the containers.
-	var initOverrides []corev1.Container
-	for _, ic := range injected.Spec.InitContainers {
-		for _, uc := range append(append([]corev1.Container{}, pod.Spec.Containers...), pod.Spec.InitContainers...) {
-			if uc.Name != ic.Name {
-				continue
-			}
-			if uc.Image == "auto" {
-				uc.Image = ""
-			}
-			initOverrides = append(initOverrides, uc)
-			cur, _ := json.Marshal(out)
-			p, _ := json.Marshal(map[string]any{"spec": map[string]any{"initContainers": []corev1.Container{uc}}})
-			merged, err := strategicpatch.StrategicMergePatch(cur, p, corev1.Pod{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = &corev1.Pod{}
-			if err := json.Unmarshal(merged, out); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
+	overrides := overlay("containers", injected.Spec.Containers, pod.Spec.Containers)
+	initOverrides := overlay("initContainers", injected.Spec.InitContainers, slices.Concat(pod.Spec.Containers, pod.Spec.InitContainers))
 	if overrides != nil || initOverrides != nil {
 		js, _ := json.Marshal(map[string]any{"containers": overrides, "initContainers": initOverrides})
 		js = bytes.ReplaceAll(bytes.ReplaceAll(js, []byte(`"containers":null,`), nil), []byte(`,"initContainers":null`), nil)
