@@ -154,3 +154,46 @@ func TestCustomSidecarSample(t *testing.T) {
 		t.Fatalf("uninjection does not give the sample back:\n%s", firstDifference(src, back))
 	}
 }
+
+// TestOwnProxyPlace: a declared proxy is injected where the user's place
+// for it works, and otherwise skipped with the fix.
+func TestOwnProxyPlace(t *testing.T) {
+	t.Parallel()
+	plain := injectorFor(t, nil, "")
+	native := injectorFor(t, []string{"values.pilot.env.ENABLE_NATIVE_SIDECARS=true"}, "")
+	const head = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"
+	const app = "  - name: app\n    image: example.com/app:1\n"
+	const proxy = "  - name: istio-proxy\n    image: auto\n    resources:\n      limits:\n        cpu: \"1\"\n"
+	const other = "  - name: migrate\n    image: example.com/migrate:1\n"
+	cases := []struct {
+		name string
+		in   *Injector
+		src  string
+		want string
+	}{
+		{"native, first init container", native, head + "  initContainers:\n" + proxy + other + "  containers:\n" + app, "pod/p injected"},
+		{"native, later init container", native, head + "  initContainers:\n" + other + proxy + "  containers:\n" + app, "pod/p skipped: its own istio-proxy init container is not the first"},
+		{"native, among the containers", native, head + "  containers:\n" + app + proxy, "pod/p skipped: its own istio-proxy container is among the containers, but native sidecars"},
+		{"not native, init container", plain, head + "  initContainers:\n" + proxy + "  containers:\n" + app, "pod/p skipped: its own istio-proxy container is an init container, but without native sidecars"},
+	}
+	for _, c := range cases {
+		out, rep := run(t, c.in, []byte(c.src), true)
+		if !strings.HasPrefix(rep, c.want) {
+			t.Errorf("%s: report %q, want %q", c.name, rep, c.want)
+			continue
+		}
+		if strings.Contains(rep, "skipped") != (string(out) == c.src) {
+			t.Errorf("%s: skipped pod changed, or injected pod unchanged:\n%s", c.name, out)
+		}
+		if strings.Contains(rep, "injected") {
+			// The proxy keeps the user's limit, as a native sidecar, first.
+			if !strings.Contains(string(out), "  initContainers:\n  - name: istio-init\n") || !strings.Contains(string(out), "restartPolicy: Always") || !strings.Contains(string(out), "cpu: \"1\"") {
+				t.Errorf("%s: injected pod lacks the native proxy with the user's limit:\n%s", c.name, out)
+			}
+			back, _ := run(t, NewUninjector(), out, false)
+			if string(back) != c.src {
+				t.Errorf("%s: uninjection does not give the pod back:\n%s", c.name, firstDifference([]byte(c.src), back))
+			}
+		}
+	}
+}

@@ -746,13 +746,32 @@ func (c *parsedConfig) holds(meta metav1.ObjectMeta) bool {
 // the containers start in any order. Two settings make the place matter,
 // and then the pod is left for the user to fix rather than half-honoured:
 // holdApplicationUntilProxyStarts (the proxy must start first) and native
-// sidecars (the proxy must be an init container).
+// sidecars (the proxy must be the first init container); a proxy declared
+// as an init container without native sidecars would be a second
+// istio-proxy.
 func ownProxyProblem(orig, out *corev1.Pod, hold bool) string {
+	if findContainer(orig, proxyName) == nil {
+		return ""
+	}
+	// Native sidecars: the templates injected the proxy as an init
+	// container, as the status records.
+	var st Status
+	_ = json.Unmarshal([]byte(out.Annotations[annStatus]), &st)
+	native := slices.Contains(st.InitContainers, proxyName)
+	if j := slices.IndexFunc(orig.Spec.InitContainers, func(c corev1.Container) bool { return c.Name == proxyName }); j >= 0 {
+		if !native {
+			return "its own " + proxyName + " container is an init container, but without native sidecars the proxy runs among the containers: declare it there"
+		}
+		if j != 0 {
+			return "its own " + proxyName + " init container is not the first, but native sidecars start the proxy before the other init containers: declare it first"
+		}
+		return ""
+	}
 	i := slices.IndexFunc(orig.Spec.Containers, func(c corev1.Container) bool { return c.Name == proxyName })
 	if i < 0 {
 		return ""
 	}
-	if containerNamed(out.Spec.InitContainers, proxyName) != nil {
+	if native {
 		return "its own " + proxyName + " container is among the containers, but native sidecars run the proxy as an init container: declare it under initContainers"
 	}
 	if hold && i != 0 {
