@@ -410,7 +410,7 @@ func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, [
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %s/%s: %w", d.Where(), strings.ToLower(t.kind), t.name, err)
 		}
-		if why := ownProxyProblem(pod, out, in.cfg.holds(pod.ObjectMeta)); why != "" {
+		if why := in.cfg.ownProxyProblem(pod, out); why != "" {
 			res = append(res, t.result(d, Skipped, why))
 			continue
 		}

@@ -749,7 +749,7 @@ func (c *parsedConfig) holds(meta metav1.ObjectMeta) bool {
 // sidecars (the proxy must be the first init container); a proxy declared
 // as an init container without native sidecars would be a second
 // istio-proxy.
-func ownProxyProblem(orig, out *corev1.Pod, hold bool) string {
+func (c *parsedConfig) ownProxyProblem(orig, out *corev1.Pod) string {
 	if findContainer(orig, proxyName) == nil {
 		return ""
 	}
@@ -774,7 +774,7 @@ func ownProxyProblem(orig, out *corev1.Pod, hold bool) string {
 	if native {
 		return "its own " + proxyName + " container is among the containers, but native sidecars run the proxy as an init container: declare it under initContainers"
 	}
-	if hold && i != 0 {
+	if i != 0 && c.holds(orig.ObjectMeta) {
 		return "its own " + proxyName + " container is not the first container, but holdApplicationUntilProxyStarts starts the proxy first: declare it first"
 	}
 	return ""
