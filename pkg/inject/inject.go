@@ -142,6 +142,9 @@ type target struct {
 	workload Workload
 	kind     string
 	name     string
+	// path names the pod template in the document ("spec.template",
+	// "items[2]"; "" for a Pod at the root).
+	path string
 }
 
 var templatePaths = map[string][]string{
@@ -171,7 +174,9 @@ func str(m *yaml.Node, path ...string) string {
 }
 
 // targets finds the resources of a document: one, or a List's items.
-func targets(root *yaml.Node) []target {
+func targets(root *yaml.Node) []target { return targetsAt(root, "") }
+
+func targetsAt(root *yaml.Node, at string) []target {
 	if root.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -179,8 +184,8 @@ func targets(root *yaml.Node) []target {
 	if strings.HasSuffix(kind, "List") {
 		if _, items := mapGet(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
 			var out []target
-			for _, it := range items.Content {
-				out = append(out, targets(it)...)
+			for i, it := range items.Content {
+				out = append(out, targetsAt(it, join(at, "items["+strconv.Itoa(i)+"]"))...)
 			}
 			return out
 		}
@@ -203,7 +208,18 @@ func targets(root *yaml.Node) []target {
 		}
 	}
 	t.pod = cur
+	t.path = join(at, strings.Join(path, "."))
 	return []target{t}
+}
+
+// checkFields refuses fields in the target's pod template that the Pod
+// type does not know (see strict.go), and unknown fields in the
+// annotations injection parses.
+func (t target) checkFields(d yamlstream.Document, pod *corev1.Pod) error {
+	if err := checkPodFields(d, t.pod, t.path, t.kind == "Pod"); err != nil {
+		return err
+	}
+	return checkAnnotations(d, t.pod, pod.ObjectMeta)
 }
 
 func (t target) result(d yamlstream.Document, a Action, reason string) Result {
@@ -328,6 +344,20 @@ func (in *Injector) InjectDocument(d yamlstream.Document) ([]byte, []Result, err
 	// Re-injection replaces an earlier injection: take it out first.
 	for _, t := range ts {
 		if t.pod != nil && str(t.pod, "metadata", "annotations", annStatus) != "" {
+			// Check the fields where the user wrote them, before
+			// uninjection moves lines.
+			for _, t := range ts {
+				if t.pod == nil || str(t.pod, "metadata", "annotations", annStatus) == "" {
+					continue
+				}
+				pod, err := decodePod(d, t.pod)
+				if err != nil {
+					return nil, nil, err
+				}
+				if err := t.checkFields(d, pod); err != nil {
+					return nil, nil, err
+				}
+			}
 			raw, _, err := in.UninjectDocument(d)
 			if err != nil {
 				return nil, nil, err
@@ -405,6 +435,13 @@ func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, [
 		if why := skipReason(t.workload, pod, in.cfg.revision); why != "" {
 			res = append(res, t.result(d, Skipped, why))
 			continue
+		}
+		// Only pods that are injected are checked: a skipped pod is
+		// passed on byte for byte, and every field that decides a skip
+		// (hostNetwork, the labels and annotations) is checked here when
+		// a misspelling would have let the pod through.
+		if err := t.checkFields(d, pod); err != nil {
+			return nil, nil, err
 		}
 		out, err := in.cfg.injectPod(t.workload, pod)
 		if err != nil {

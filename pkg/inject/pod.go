@@ -9,7 +9,6 @@ import (
 	"strings"
 	"text/template"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -96,18 +95,12 @@ func (c *parsedConfig) proxyConfigFor(meta metav1.ObjectMeta) (*meshconfig.Proxy
 		// Shared, read-only: templates never change it.
 		return c.Mesh.DefaultConfig, nil
 	}
-	pc := proto.Clone(c.Mesh.DefaultConfig).(*meshconfig.ProxyConfig)
-	{
-		js, err := yaml.YAMLToJSON([]byte(s))
-		if err != nil {
-			return nil, fmt.Errorf("annotation %s: %w", annProxyConfig, err)
-		}
-		over := &meshconfig.ProxyConfig{}
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(js, over); err != nil {
-			return nil, fmt.Errorf("annotation %s: %w", annProxyConfig, err)
-		}
-		proto.Merge(pc, over)
+	over, err := parseProxyConfig(s)
+	if err != nil {
+		return nil, err
 	}
+	pc := proto.Clone(c.Mesh.DefaultConfig).(*meshconfig.ProxyConfig)
+	proto.Merge(pc, over)
 	return pc, nil
 }
 

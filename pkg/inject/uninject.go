@@ -35,6 +35,11 @@ func (in *Injector) UninjectDocument(d yamlstream.Document) ([]byte, []Result, e
 	any := false
 	for _, t := range targets(doc.Content[0]) {
 		if t.pod != nil && str(t.pod, "metadata", "annotations", annStatus) != "" {
+			// The user's containers go back from typed records: a field
+			// no container has would be lost on the way.
+			if err := checkPodFields(d, t.pod, t.path, t.kind == "Pod"); err != nil {
+				return nil, nil, err
+			}
 			res = append(res, t.result(d, Uninjected, ""))
 			any = true
 		} else {
@@ -166,7 +171,12 @@ func uninjectPod(p patcher, pod *yaml.Node, isJSON bool) error {
 	// the user wrote.
 	users := map[string]map[string]map[string]any{"containers": {}, "initContainers": {}}
 	if a := str(anns, annOverrides); a != "" {
+		// The record is restored as written; it must hold nothing a
+		// container cannot have, or the restore would write it back.
 		var over map[string][]map[string]any
+		if err := strictContainers(a, &userContainers{}); err != nil {
+			return fmt.Errorf("annotation %s: %w", annOverrides, err)
+		}
 		if err := json.Unmarshal([]byte(a), &over); err != nil {
 			return fmt.Errorf("annotation %s: %w", annOverrides, err)
 		}

@@ -282,3 +282,22 @@ func TestUseKube(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestUnknownFieldIsAnError: the misspelled securityContext of a declared
+// proxy (what the fuzzer found) exits 1 with one error naming the field,
+// the file, the document and the line, and -o writes nothing.
+func TestUnknownFieldIsAnError(t *testing.T) {
+	t.Parallel()
+	const bad = "../../../pkg/inject/testdata/bad/misspelled-proxy.yaml"
+	out := filepath.Join(t.TempDir(), "out.yaml")
+	for _, cmd := range [][]string{{"kube-inject", "-f", bad}, {"kube-inject", "-f", bad, "-o", out}} {
+		_, stderr, code := run(t, "", cmd...)
+		want := `Error: ` + bad + ` (document 2, line 17): line 38: unknown field "securityContewer reaxt" in spec.template.spec.containers[1] (istio-proxy): did you mean "securityContext"?`
+		if code != 1 || !strings.Contains(stderr, want) || strings.Count(stderr, "Error:") != 1 {
+			t.Fatalf("%v: exit %d, stderr:\n%s\nwant exit 1 and %q", cmd, code, stderr, want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("-o wrote a file despite the error: %v", err)
+	}
+}
