@@ -251,4 +251,3 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
-
