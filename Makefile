@@ -2,10 +2,11 @@
 
 GO        ?= go
 BIN       ?= bin/meshctl
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 60s
+FUZZ      ?= .
 TESTFLAGS ?=
 
-.PHONY: all build test unit integration fuzz apiserver cluster docs generate lint bench clean
+.PHONY: all build test unit integration fuzz testbed apiserver cluster docs generate lint bench clean
 
 all: build
 
@@ -14,29 +15,32 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/meshctl
 
-## apiserver: build the test etcd and kube-apiserver into .cache/bin (only when missing or outdated)
-apiserver:
-	bash hack/build-apiserver.sh
+## testbed: build the servers the integration tests start (etcd, kube-apiserver, Istio's istiod)
+## into .cache/bin, only when missing or outdated; apiserver is its old name
+testbed apiserver:
+	bash hack/build-testbed.sh
 
-## test: everything CI checks: formatting, vet, unit and integration tests against a real API server, brief fuzzing
-test: lint apiserver
+## test: everything CI checks: formatting, vet, unit and integration tests against a real API
+## server, and every fuzz target's seed corpus and committed regression inputs (plain go test
+## replays those; no random exploration, so the same commit passes or fails every time)
+test: lint testbed
 	$(GO) test -timeout 30m $(TESTFLAGS) ./...
-	FUZZTIME=$(FUZZTIME) bash hack/fuzz.sh
 
 ## unit: the fast tests only (no API server)
 unit:
 	$(GO) test -short $(TESTFLAGS) ./...
 
 ## integration: all tests including those against the real API server
-integration: apiserver
+integration: testbed
 	$(GO) test -timeout 30m $(TESTFLAGS) ./...
 
-## fuzz: run each fuzz target for FUZZTIME
+## fuzz: exploratory fuzzing, not part of test: every target (or those matching FUZZ) for
+## FUZZTIME each, e.g. `make fuzz FUZZ=inject FUZZTIME=10m`
 fuzz:
-	FUZZTIME=$(FUZZTIME) bash hack/fuzz.sh
+	FUZZ='$(FUZZ)' FUZZTIME=$(FUZZTIME) bash hack/fuzz.sh
 
 ## cluster: start a local API server in the foreground and print the KUBECONFIG to export
-cluster: apiserver
+cluster: testbed
 	$(GO) run ./hack/devcluster
 
 ## docs: regenerate the command reference under docs/reference and docs/man

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in the repository briefly (FUZZTIME each, default
-# 10s), one at a time, so CI exercises each parser of user input with new
-# inputs on every run. A crash fails the run and leaves the failing input
-# under the package's testdata/fuzz/ for a regression test.
+# Exploratory fuzzing, for developers (`make fuzz`), not CI: runs every fuzz
+# target in the repository for FUZZTIME each (default 60s), one at a time,
+# or only those whose package or name matches the regular expression FUZZ,
+# with FUZZPARALLEL workers (default: one per core).
+# A failure leaves the failing input under the package's testdata/fuzz/,
+# where plain `go test` (and so `make test`) replays it from then on: fix the
+# bug and commit the input as a regression case.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzztime=${FUZZTIME:-10s}
+fuzztime=${FUZZTIME:-60s}
+filter=${FUZZ:-.}
+parallel=()
+[[ -n "${FUZZPARALLEL:-}" ]] && parallel=(-parallel "$FUZZPARALLEL")
 status=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -13,8 +19,12 @@ while IFS= read -r line; do
   file=${line%%:*}
   name=$(sed -E 's/.*func (Fuzz[A-Za-z0-9_]*)\(.*/\1/' <<<"$line")
   pkg=$(dirname "$file")
-  echo "fuzz: $pkg $name ($fuzztime)"
-  if ! go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" >"$log" 2>&1; then
+  grep -qE -- "$filter" <<<"$pkg $name" || continue
+  if go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "${parallel[@]}" >"$log" 2>&1; then
+    # The last progress line says how many inputs ran and how many were new.
+    echo "ok    $pkg $name ($fuzztime): $(grep -oE 'execs: [0-9]+.*' "$log" | tail -1)"
+  else
+    echo "FAIL  $pkg $name ($fuzztime)"
     cat "$log"
     status=1
   fi

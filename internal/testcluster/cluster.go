@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -50,9 +51,11 @@ type Cluster struct {
 	caData     []byte
 	adminToken string
 	devToken   string
-	procs      []*exec.Cmd
+	procs      []*process
 	stopOnce   sync.Once
+	mu         sync.Mutex // guards procs: istiod starts after the servers
 	keepDir    bool
+	bin        string
 }
 
 // Options tune Start.
@@ -83,9 +86,24 @@ func (c *Cluster) config(token string) *rest.Config {
 	}
 }
 
+// errPortTaken is a server that could not bind the port it was given: a
+// free port found by another process at the same moment (go test runs
+// packages in parallel), which a new set of ports mends.
+var errPortTaken = errors.New("a port was taken before the server bound it")
+
 // Start launches etcd and kube-apiserver on free loopback ports and waits
-// until the API server reports ready.
-func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
+// until the API server reports ready. A port taken between choosing it and
+// binding it is retried with new ports, up to three times.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	for attempt := 1; ; attempt++ {
+		c, err := start(ctx, opts)
+		if err == nil || attempt == 3 || !errors.Is(err, errPortTaken) {
+			return c, err
+		}
+	}
+}
+
+func start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	bin := opts.BinDir
 	if bin == "" {
 		if bin, err = DefaultBinDir(); err != nil {
@@ -94,10 +112,10 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	for _, name := range []string{"etcd", "kube-apiserver"} {
 		if _, err := os.Stat(filepath.Join(bin, name)); err != nil {
-			return nil, fmt.Errorf("%s not found in %s: build it with `make apiserver` (hack/build-apiserver.sh)", name, bin)
+			return nil, fmt.Errorf("%s not found in %s: build it with `make testbed` (hack/build-testbed.sh)", name, bin)
 		}
 	}
-	c := &Cluster{Dir: opts.Dir, keepDir: opts.Dir != ""}
+	c := &Cluster{Dir: opts.Dir, keepDir: opts.Dir != "", bin: bin}
 	if c.Dir == "" {
 		if c.Dir, err = os.MkdirTemp("", "meshctl-apiserver-"); err != nil {
 			return nil, err
@@ -121,14 +139,22 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	etcdPort, peerPort, apiPort := ports[0], ports[1], ports[2]
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdPort)
+	// A name of its own tells this etcd from another test's on the port.
+	member := "meshctl-" + randomToken()[:12]
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
 	if err := c.spawn(filepath.Join(bin, "etcd"), "etcd.log",
 		"--data-dir", filepath.Join(c.Dir, "etcd"), "--unsafe-no-fsync",
 		"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
 		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "default="+peerURL,
+		"--name", member, "--initial-cluster", member+"="+peerURL,
 		"--quota-backend-bytes", strconv.Itoa(4<<30),
 	); err != nil {
+		return nil, err
+	}
+	// The API server starts only once this etcd answers: one that failed
+	// to bind would otherwise leave it talking to another test's etcd on
+	// the same port.
+	if err := c.waitEtcd(ctx, c.procs[0], etcdURL, member, 60*time.Second); err != nil {
 		return nil, err
 	}
 	if err := c.spawn(filepath.Join(bin, "kube-apiserver"), "kube-apiserver.log",
@@ -163,11 +189,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 // PIDs are the process IDs of etcd and kube-apiserver, for tests that check
 // they are gone.
 func (c *Cluster) PIDs() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var pids []int
 	for _, p := range c.procs {
-		if p.Process != nil {
-			pids = append(pids, p.Process.Pid)
-		}
+		pids = append(pids, p.cmd.Process.Pid)
 	}
 	return pids
 }
@@ -176,8 +202,11 @@ func (c *Cluster) PIDs() []int {
 // to call more than once.
 func (c *Cluster) Stop() {
 	c.stopOnce.Do(func() {
-		for i := len(c.procs) - 1; i >= 0; i-- {
-			stopProcess(c.procs[i])
+		c.mu.Lock()
+		procs := c.procs
+		c.mu.Unlock()
+		for i := len(procs) - 1; i >= 0; i-- {
+			stopProcess(procs[i])
 		}
 		if !c.keepDir && c.Dir != "" {
 			_ = os.RemoveAll(c.Dir)
@@ -185,39 +214,102 @@ func (c *Cluster) Stop() {
 	})
 }
 
-func stopProcess(p *exec.Cmd) {
-	if p.Process == nil {
-		return
-	}
-	// Each server runs in its own process group: signal the group.
-	_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.Wait(); close(done) }()
+// process is a server the cluster started; done closes when it exits.
+type process struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func (p *process) exited() bool {
 	select {
-	case <-done:
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// earlyExit is the error for a server that stopped before it was ready.
+func (c *Cluster) earlyExit(p *process) error {
+	data, _ := os.ReadFile(p.log)
+	err := fmt.Errorf("%s exited early: %s", filepath.Base(p.cmd.Path), c.logTail())
+	if strings.Contains(string(data), "address already in use") {
+		return fmt.Errorf("%w: %w", errPortTaken, err)
+	}
+	return err
+}
+
+func stopProcess(p *process) {
+	// Each server runs in its own process group: signal the group.
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
 	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
-		<-done
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
 	}
 }
 
 func (c *Cluster) spawn(path, logName string, args ...string) error {
+	_, err := c.spawnIn("", nil, path, logName, args...)
+	return err
+}
+
+// spawnIn starts a server in dir (the test's own when empty) with env added
+// to the environment, logging to logName in the cluster's directory. The
+// cluster stops it with the others, in reverse order of starting.
+func (c *Cluster) spawnIn(dir string, env []string, path, logName string, args ...string) (*process, error) {
 	logf, err := os.Create(filepath.Join(c.Dir, logName))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Own process group, and killed by the kernel if the test process dies
 	// without running Stop (a test timeout or a SIGKILL).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return fmt.Errorf("starting %s: %w", filepath.Base(path), err)
+		return nil, fmt.Errorf("starting %s: %w", filepath.Base(path), err)
 	}
 	logf.Close()
-	c.procs = append(c.procs, cmd)
-	return nil
+	p := &process{cmd: cmd, log: logf.Name(), done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	c.mu.Lock()
+	c.procs = append(c.procs, p)
+	c.mu.Unlock()
+	return p, nil
+}
+
+// waitEtcd polls etcd's member list until it answers with this cluster's
+// member, while p runs.
+func (c *Cluster) waitEtcd(ctx context.Context, p *process, url, member string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		if p.exited() {
+			return c.earlyExit(p)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v3/cluster/member/list", strings.NewReader("{}"))
+		if resp, err := client.Do(req); err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"name":"`+member+`"`) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not healthy after %s: %s", filepath.Base(p.cmd.Path), timeout, c.logTail())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func (c *Cluster) waitReady(ctx context.Context, timeout time.Duration) error {
@@ -227,8 +319,8 @@ func (c *Cluster) waitReady(ctx context.Context, timeout time.Duration) error {
 	var last string
 	for {
 		for _, p := range c.procs {
-			if p.ProcessState != nil {
-				return fmt.Errorf("%s exited early: %s", filepath.Base(p.Path), c.logTail())
+			if p.exited() {
+				return c.earlyExit(p)
 			}
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.Host+"/readyz", nil)
