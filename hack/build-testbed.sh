@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the kube-apiserver and etcd binaries that the integration tests start,
-# into .cache/bin (git-ignored). A binary is rebuilt only when it is missing or
-# when its tools module (go.mod/go.sum) changed since it was built.
+# Builds the servers that the integration tests start, etcd, kube-apiserver and
+# Istio's pilot-discovery (istiod), from the pinned modules under tools/ into
+# .cache/bin (git-ignored). A binary is rebuilt only when it is missing or when
+# its tools module (go.mod/go.sum) or the Go toolchain changed since it was
+# built.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,12 +31,16 @@ build() { # name module-dir package [ldflags]
   echo "$name: built in $((SECONDS - start))s" >&2
 }
 
-build etcd "$root/tools/etcd" go.etcd.io/etcd/server/v3 &
-etcd_pid=$!
+# Two builds at a time on two cores: etcd, then istiod, beside kube-apiserver.
+{
+  build etcd "$root/tools/etcd" go.etcd.io/etcd/server/v3
+  build pilot-discovery "$root/tools/istiod" istio.io/istio/pilot/cmd/pilot-discovery
+} &
+others=$!
 # Stamp the server with its release so /version answers like a real cluster.
 kver=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" {print $3}' "$root/tools/kube-apiserver/go.mod")
 kminor=$(echo "$kver" | cut -d. -f2)
 vpkg=k8s.io/component-base/version
 build kube-apiserver "$root/tools/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
   "-X $vpkg.gitVersion=$kver -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$kminor -X $vpkg.gitTreeState=clean"
-wait "$etcd_pid"
+wait "$others"
