@@ -3,6 +3,7 @@ package inject
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -46,6 +47,11 @@ type InjectorConfig struct {
 // Config is everything injection needs.
 type Config struct {
 	Injector InjectorConfig
+	// NativeAuto is what istiod's default ENABLE_NATIVE_SIDECARS=auto
+	// resolves to when the values set no explicit true or false: false
+	// offline, as istioctl kube-inject has it; with a cluster at hand, what
+	// NativeSidecarsSupported says of its nodes, as istiod decides.
+	NativeAuto bool
 	// Values are the chart values as the injector ConfigMap holds them.
 	Values map[string]any
 	Mesh   *meshconfig.MeshConfig
@@ -318,4 +324,22 @@ func FromManifest(m *manifest.Manifest) (Config, error) {
 		mesh = map[string]string{}
 	}
 	return FromConfigMapData(inj, mesh)
+}
+
+// NativeSidecarsSupported is istiod's rule for ENABLE_NATIVE_SIDECARS=auto:
+// native sidecars when every node's kubelet is 1.33 or newer (where they are
+// stable), so a cluster with no nodes at all gets them too. A version that
+// does not parse counts as too old.
+func NativeSidecarsSupported(kubeletVersions []string) bool {
+	for _, v := range kubeletVersions {
+		parts := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3)
+		if len(parts) < 2 {
+			return false
+		}
+		minor, err := strconv.Atoi(strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+		if err != nil || parts[0] != "1" || minor < 33 {
+			return false
+		}
+	}
+	return true
 }

@@ -233,3 +233,25 @@ func TestOwnProxyContainer(t *testing.T) {
 		t.Fatalf("uninject did not restore the pod:\n%s", firstDifference([]byte(pod("gateway")), back))
 	}
 }
+
+// TestNativeSidecarsSupported: istiod's auto rule, every node 1.33 or newer.
+func TestNativeSidecarsSupported(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		versions []string
+		want     bool
+	}{
+		{nil, true},
+		{[]string{"v1.33.0"}, true},
+		{[]string{"v1.37.2", "v1.33.1-eks-1234"}, true},
+		{[]string{"v1.37.2", "v1.32.9"}, false},
+		{[]string{"v1.29.0+k3s1"}, false},
+		{[]string{"unknown"}, false},
+		{[]string{"v2.0.0"}, false},
+	}
+	for _, tc := range tests {
+		if got := NativeSidecarsSupported(tc.versions); got != tc.want {
+			t.Errorf("NativeSidecarsSupported(%v) = %v, want %v", tc.versions, got, tc.want)
+		}
+	}
+}

@@ -194,16 +194,47 @@ func itemName(n *yaml.Node) (string, bool) {
 	return v.Value, true
 }
 
-// applySeq merges lists of named items (containers, volumes, env) by name;
-// new items go where the injected order puts them. Other lists are left as
-// the user wrote them.
+// portKey keys a container port as strategic merge does: by its
+// containerPort (and protocol, TCP when unset).
+func portKey(n *yaml.Node) (string, bool) {
+	_, port := mapGet(n, "containerPort")
+	if port == nil || port.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	proto := "TCP"
+	if _, p := mapGet(n, "protocol"); p != nil && p.Kind == yaml.ScalarNode {
+		proto = p.Value
+	}
+	return port.Value + "/" + proto, true
+}
+
+// keyedBy reports whether every item of both lists has a key.
+func keyedBy(key func(*yaml.Node) (string, bool), lists ...*yaml.Node) bool {
+	for _, l := range lists {
+		for _, it := range l.Content {
+			if _, ok := key(it); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// applySeq merges lists of named items (containers, volumes, env) by name,
+// and lists of ports (a declared proxy's, merged with the template's) by
+// port; new items go where the injected order puts them. Other lists are
+// left as the user wrote them.
 func applySeq(p patcher, orig, want *yaml.Node, keyIndent int) error {
-	index := map[string]int{}
-	for i, it := range orig.Content {
-		n, ok := itemName(it)
-		if !ok {
+	itemName := itemName
+	if !keyedBy(itemName, orig, want) {
+		if !keyedBy(portKey, orig, want) {
 			return nil
 		}
+		itemName = portKey
+	}
+	index := map[string]int{}
+	for i, it := range orig.Content {
+		n, _ := itemName(it)
 		index[n] = i
 	}
 	type group struct {
@@ -213,10 +244,7 @@ func applySeq(p patcher, orig, want *yaml.Node, keyIndent int) error {
 	var groups []group
 	var pending []*yaml.Node
 	for _, w := range want.Content {
-		n, ok := itemName(w)
-		if !ok {
-			return nil
-		}
+		n, _ := itemName(w)
 		oi, found := index[n]
 		if !found {
 			pending = append(pending, w)

@@ -141,12 +141,16 @@ func (c *parsedConfig) templateData(w Workload, pod *corev1.Pod) (*TemplateData,
 	if initImg == "" {
 		initImg = "proxyv2"
 	}
-	native := false
+	// ENABLE_NATIVE_SIDECARS as istiod reads it: true, false, or auto
+	// (also when unset or unknown to it).
+	native := c.NativeAuto
 	switch v := lookup(c.Values, "pilot", "env", "ENABLE_NATIVE_SIDECARS").(type) {
 	case bool:
 		native = v
 	case string:
-		native, _ = strconv.ParseBool(v)
+		if b, err := strconv.ParseBool(v); err == nil {
+			native = b
+		}
 	}
 	mode := "passthrough"
 	if c.Mesh.GetInboundTrafficPolicy().GetMode() == meshconfig.MeshConfig_InboundTrafficPolicy_LOCALHOST {
@@ -156,7 +160,7 @@ func (c *parsedConfig) templateData(w Workload, pod *corev1.Pod) (*TemplateData,
 		TypeMeta:                 w.TypeMeta,
 		DeploymentMeta:           types.NamespacedName{Name: w.Name, Namespace: w.Namespace},
 		ObjectMeta:               pod.ObjectMeta,
-		Spec:                     pod.Spec,
+		Spec:                     withPortDefaults(pod.Spec),
 		ProxyConfig:              pc,
 		MeshConfig:               c.Mesh,
 		Values:                   c.Values,
@@ -383,11 +387,23 @@ func (c *parsedConfig) reapplyUserContainers(out, orig *corev1.Pod, injected *in
 	if injected == nil {
 		return out, nil
 	}
+	// What is merged is the user's container as the webhook sees it,
+	// defaulted by the API server (an image "auto" has no tag, so it is
+	// pulled Always); what is recorded is the container as written, which
+	// uninjection restores.
 	overlay := func(u *corev1.Container) corev1.Container {
 		o := *u.DeepCopy()
 		if o.Image == autoImage {
 			o.Image = ""
 		}
+		return o
+	}
+	defaulted := func(o corev1.Container, u *corev1.Container) corev1.Container {
+		o = *o.DeepCopy()
+		image := o.Image
+		o.Image = u.Image
+		defaultContainer(&o)
+		o.Image = image
 		return o
 	}
 	var over userContainers
@@ -421,12 +437,12 @@ func (c *parsedConfig) reapplyUserContainers(out, orig *corev1.Pod, injected *in
 		return nil
 	}
 	for _, u := range over.Containers {
-		if err := merge("containers", u); err != nil {
+		if err := merge("containers", defaulted(u, containerNamed(orig.Spec.Containers, u.Name))); err != nil {
 			return nil, err
 		}
 	}
 	for _, u := range over.InitContainers {
-		if err := merge("initContainers", u); err != nil {
+		if err := merge("initContainers", defaulted(u, findContainer(orig, u.Name))); err != nil {
 			return nil, err
 		}
 	}
@@ -609,7 +625,7 @@ func (c *parsedConfig) rewriteProbes(pod *corev1.Pod, statusPort int32) {
 				continue
 			}
 			url := "/app-health/" + ct.Name + "/" + pr.kind
-			if p := proberOf(pr.probe, named, int32(statusPort)); p != nil {
+			if p := proberOf(pr.probe, named, int32(statusPort), true); p != nil {
 				probers[url] = p
 			}
 			rewriteProbe(pr.probe, url, port)
@@ -626,7 +642,7 @@ func (c *parsedConfig) rewriteProbes(pod *corev1.Pod, statusPort int32) {
 				}
 				probe := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: h.handler.HTTPGet, TCPSocket: h.handler.TCPSocket}}
 				url := "/app-lifecycle/" + ct.Name + "/" + h.kind
-				if p := proberOf(probe, named, int32(statusPort)); p != nil {
+				if p := proberOf(probe, named, int32(statusPort), false); p != nil {
 					probers[url] = p
 				}
 				rewriteProbe(probe, url, port)
@@ -649,18 +665,29 @@ func ptrs(cs []corev1.Container) []*corev1.Container {
 	return out
 }
 
-func proberOf(p *corev1.Probe, named map[string]int32, statusPort int32) *Prober {
+// proberOf is the agent's record of a probe (isProbe) or lifecycle hook,
+// with the API server's defaults the webhook sees: a probe times out after
+// a second, HTTP is the default scheme.
+func proberOf(p *corev1.Probe, named map[string]int32, statusPort int32, isProbe bool) *Prober {
 	out := &Prober{TimeoutSeconds: p.TimeoutSeconds}
+	if isProbe && out.TimeoutSeconds == 0 {
+		out.TimeoutSeconds = 1
+	}
 	var port *intstr.IntOrString
 	switch {
 	case p.HTTPGet != nil:
 		h := *p.HTTPGet
+		defaultHTTPGet(&h)
 		out.HTTPGet, port = &h, &h.Port
 	case p.TCPSocket != nil:
 		t := *p.TCPSocket
 		out.TCPSocket, port = &t, &t.Port
 	case p.GRPC != nil:
 		g := *p.GRPC
+		if g.Service == nil {
+			// The API server defaults the service to "".
+			g.Service = new(string)
+		}
 		out.GRPC = &g
 		return out
 	default:

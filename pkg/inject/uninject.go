@@ -501,7 +501,13 @@ func restoreProbe(p patcher, del *deleter, probe *yaml.Node, pr *Prober, ports m
 			}
 			b, _ = json.Marshal(t)
 		} else if pr.GRPC != nil {
-			b, _ = json.Marshal(pr.GRPC)
+			g := *pr.GRPC
+			if g.Service != nil && *g.Service == "" {
+				// The record holds the API server's default; the user
+				// wrote none.
+				g.Service = nil
+			}
+			b, _ = json.Marshal(g)
 			key = "grpc"
 		} else {
 			return nil

@@ -69,12 +69,16 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 				continue
 			}
 			uc := userList[i]
+			// The webhook sees the container as the API server
+			// defaulted it (test/istiod checks that against istiod).
+			seen := *uc.DeepCopy()
+			defaultContainer(&seen)
 			if uc.Image == "auto" {
-				uc.Image = ""
+				uc.Image, seen.Image = "", ""
 			}
 			recorded = append(recorded, uc)
 			cur, _ := json.Marshal(out)
-			p, _ := json.Marshal(map[string]any{"spec": map[string]any{key: []corev1.Container{uc}}})
+			p, _ := json.Marshal(map[string]any{"spec": map[string]any{key: []corev1.Container{seen}}})
 			merged, err := strategicpatch.StrategicMergePatch(cur, p, corev1.Pod{})
 			if err != nil {
 				t.Fatal(err)

@@ -220,6 +220,17 @@ func (o *Options) fromCluster(ctx context.Context) (inject.Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("namespace %s: %w", ns, err)
 	}
+	// istiod's default ENABLE_NATIVE_SIDECARS=auto looks at the nodes.
+	nodes, err := c.Kubernetes.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		fmt.Fprintf(o.f.ErrOut, "Warning: cannot list nodes (%v): native sidecars are decided as offline (off unless the values enable them)\n", kube.Explain(err, c.Host()))
+		return cfg, nil
+	}
+	versions := make([]string, len(nodes.Items))
+	for i, n := range nodes.Items {
+		versions[i] = n.Status.NodeInfo.KubeletVersion
+	}
+	cfg.NativeAuto = inject.NativeSidecarsSupported(versions)
 	return cfg, nil
 }
 
