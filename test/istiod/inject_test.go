@@ -346,7 +346,7 @@ func (m *mesh) compareInjection(t *testing.T, round string, rendered ...string) 
 }
 
 type fieldDiff struct {
-	path            string
+	path             string
 	webhook, meshctl string
 }
 
@@ -444,4 +444,3 @@ func flatten(path string, v any, out map[string]string) {
 		out[path] = string(b)
 	}
 }
-
