@@ -39,9 +39,10 @@ integration: testbed
 fuzz:
 	FUZZ='$(FUZZ)' FUZZTIME=$(FUZZTIME) bash hack/fuzz.sh
 
-## cluster: start a local API server in the foreground and print the KUBECONFIG to export
+## cluster: start a local API server in the foreground and print the KUBECONFIG to export;
+## ISTIOD=1 also installs the demo profile and runs Istio's istiod against it
 cluster: testbed
-	$(GO) run ./hack/devcluster
+	$(GO) run ./hack/devcluster $(if $(ISTIOD),-istiod)
 
 ## docs: regenerate the command reference under docs/reference and docs/man
 docs:
