@@ -2,9 +2,11 @@ package inject
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -28,6 +30,7 @@ func FuzzInject(f *testing.F) {
 	f.Add([]byte("kind: Pod\nmetadata: {labels: {app: a}, annotations: {}}\nspec:\n  initContainers: []\n  containers: [{name: a, ports: [{name: p, containerPort: 1}], readinessProbe: {httpGet: {port: p}}}]\n"))
 	in := injectorFor(f, nil, "")
 	f.Fuzz(func(t *testing.T, src []byte) {
+		defer hangGuard(src)()
 		var out bytes.Buffer
 		err := yamlstream.Read("fuzz", bytes.NewReader(src), func(d yamlstream.Document) error {
 			o, _, err := in.InjectDocument(d)
@@ -62,6 +65,21 @@ func FuzzInject(f *testing.F) {
 			t.Fatalf("injecting the uninjected output failed: %v\nuninjected:\n%s", err, back.Bytes())
 		}
 	})
+}
+
+// hangGuard ends the process when one input runs for more than ten
+// seconds: the fuzzing engine reports no hangs of its own, but it keeps the
+// input of a worker that died, for a regression case.
+func hangGuard(src []byte) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			panic(fmt.Sprintf("one input ran for more than 10s (a hang): %q", src))
+		}
+	}()
+	return func() { close(done) }
 }
 
 // sequential processes a stream on the calling goroutine (the fuzzing
