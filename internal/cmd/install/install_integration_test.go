@@ -353,9 +353,9 @@ func TestReadinessTimeoutNamesTheStuckDeployment(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, errOut)
 	}
-	// Room for a busy machine above the deadline; a wait that ignored it
-	// would run for the default five minutes.
-	if took < n*time.Second || took > (n+6)*time.Second {
+	// Generous room for a busy machine above the deadline (CI's is busy):
+	// a wait that ignored it would run for the default five minutes.
+	if took < n*time.Second || took > (n+30)*time.Second {
 		t.Errorf("a %ds readiness timeout returned after %s", n, took)
 	}
 	for _, want := range []string{"not ready after 3s", "Deployment " + ns + "/istiod: ", "0/1 replicas available", "ErrImagePull", "istiod-5f9c8d7b6-x2x4q"} {
@@ -531,7 +531,9 @@ func TestUnprivilegedUserGetsClearPermissionError(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	if time.Since(start) > 10*time.Second {
+	// A permission check that retried or waited would take minutes; the
+	// bound leaves a busy machine room.
+	if time.Since(start) > 40*time.Second {
 		t.Errorf("the permission error took %s", time.Since(start))
 	}
 
@@ -626,7 +628,8 @@ current-context: gone
 		if code != 1 || !strings.Contains(errOut, "cannot reach the Kubernetes API server at https://127.0.0.1:1") || !strings.Contains(errOut, "check --kubeconfig and --context") {
 			t.Errorf("%s: exit %d:\n%s", args[0], code, errOut)
 		}
-		if time.Since(start) > 8*time.Second {
+		// Retries would take minutes; the bound leaves a busy machine room.
+		if time.Since(start) > 30*time.Second {
 			t.Errorf("%s: took %s with a 5s request timeout", args[0], time.Since(start))
 		}
 		if strings.Count(errOut, "\n") > 1 {

@@ -129,7 +129,8 @@ func TestVersionUnreachableServerFailsWithinTimeout(t *testing.T) {
 			t.Fatalf("error printed %d times:\n%s", n, stderr)
 		}
 	}
-	if d := time.Since(start); d > 10*time.Second {
+	// Retries would take minutes; the bound leaves a busy machine room.
+	if d := time.Since(start); d > 30*time.Second {
 		t.Fatalf("took %s", d)
 	}
 }
