@@ -1,0 +1,154 @@
+package testcluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// xDS type URLs a sidecar subscribes to.
+const (
+	ClusterType  = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+	ListenerType = "type.googleapis.com/envoy.config.listener.v3.Listener"
+)
+
+// ProxyOptions describe the workload a test proxy stands for, as a real
+// sidecar's bootstrap would describe it to istiod.
+type ProxyOptions struct {
+	Pod, Namespace string
+	IP             string
+	ServiceAccount string
+	Labels         map[string]string
+}
+
+// Proxy is a test stand-in for an Envoy sidecar: it holds an ADS stream
+// to istiod's plaintext xDS port, subscribes to clusters and listeners and
+// acknowledges what it receives, so that istiod counts it as a connected,
+// synced proxy. Istio's own test ADS clients do the same job; this one is a
+// few dozen lines over go-control-plane's types.
+type Proxy struct {
+	ID string
+
+	conn   *grpc.ClientConn
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	got    map[string][]*anypb.Any
+	acked  chan string
+	done   chan struct{}
+	err    error
+}
+
+// ConnectProxy connects a test sidecar to istiod and waits until it has
+// received and acknowledged clusters and listeners.
+func (d *Istiod) ConnectProxy(ctx context.Context, o ProxyOptions) (*Proxy, error) {
+	conn, err := grpc.NewClient(d.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	stream, err := discovery.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(sctx)
+	if err != nil {
+		cancel()
+		conn.Close()
+		return nil, err
+	}
+	labels := map[string]any{}
+	for k, v := range o.Labels {
+		labels[k] = v
+	}
+	meta, err := structpb.NewStruct(map[string]any{
+		"NAMESPACE":       o.Namespace,
+		"NAME":            o.Pod,
+		"LABELS":          labels,
+		"SERVICE_ACCOUNT": o.ServiceAccount,
+		"INSTANCE_IPS":    o.IP,
+		"CLUSTER_ID":      "Kubernetes",
+		"ISTIO_VERSION":   "1.31.4",
+		"MESH_ID":         "cluster.local",
+		"WORKLOAD_NAME":   o.Pod,
+	})
+	if err != nil {
+		cancel()
+		conn.Close()
+		return nil, err
+	}
+	p := &Proxy{
+		ID:     o.Pod + "." + o.Namespace,
+		conn:   conn,
+		cancel: cancel,
+		got:    map[string][]*anypb.Any{},
+		acked:  make(chan string, 16),
+		done:   make(chan struct{}),
+	}
+	node := &core.Node{
+		Id:       fmt.Sprintf("sidecar~%s~%s~%s.svc.cluster.local", o.IP, p.ID, o.Namespace),
+		Metadata: meta,
+	}
+	for _, typ := range []string{ClusterType, ListenerType} {
+		if err := stream.Send(&discovery.DiscoveryRequest{Node: node, TypeUrl: typ}); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
+	go func() {
+		defer close(p.done)
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				p.mu.Lock()
+				p.err = err
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Lock()
+			p.got[resp.TypeUrl] = resp.Resources
+			p.mu.Unlock()
+			ack := &discovery.DiscoveryRequest{Node: node, TypeUrl: resp.TypeUrl, VersionInfo: resp.VersionInfo, ResponseNonce: resp.Nonce}
+			if err := stream.Send(ack); err != nil {
+				return
+			}
+			select {
+			case p.acked <- resp.TypeUrl:
+			default:
+			}
+		}
+	}()
+	want := map[string]bool{ClusterType: true, ListenerType: true}
+	timeout := time.After(time.Minute)
+	for len(want) > 0 {
+		select {
+		case typ := <-p.acked:
+			delete(want, typ)
+		case <-p.done:
+			return nil, fmt.Errorf("istiod closed the xDS stream of %s: %v\n%s", p.ID, p.err, d.LogTail(20))
+		case <-timeout:
+			p.Close()
+			return nil, fmt.Errorf("proxy %s: no clusters and listeners from istiod within a minute\n%s", p.ID, d.LogTail(20))
+		case <-ctx.Done():
+			p.Close()
+			return nil, ctx.Err()
+		}
+	}
+	return p, nil
+}
+
+// Resources are the resources of a type last received.
+func (p *Proxy) Resources(typeURL string) []*anypb.Any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.got[typeURL]
+}
+
+// Close ends the stream: istiod sees the proxy disconnect.
+func (p *Proxy) Close() {
+	p.cancel()
+	p.conn.Close()
+}
