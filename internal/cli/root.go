@@ -12,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/meshctl/meshctl/internal/cmd/proxyconfig"
 	"github.com/meshctl/meshctl/internal/cmd/proxystatus"
 	"github.com/meshctl/meshctl/internal/cmd/version"
 	"github.com/meshctl/meshctl/internal/cmdutil"
@@ -58,6 +59,7 @@ whether one workload can call another.
 	root.AddCommand(
 		version.NewCmd(f),
 		proxystatus.NewCmd(f),
+		proxyconfig.NewCmd(f),
 	)
 	for _, add := range extraCommands {
 		root.AddCommand(add(f))
