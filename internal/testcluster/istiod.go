@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -61,6 +62,17 @@ type IstiodOptions struct {
 // webhooks serve on WebhookURL; PointWebhooks makes the installed webhook
 // configurations call them. The cluster stops istiod with its servers.
 func (c *Cluster) StartIstiod(ctx context.Context, opts IstiodOptions) (*Istiod, error) {
+	// A port taken between choosing and binding it is retried with new
+	// ones, as for the API server.
+	for attempt := 1; ; attempt++ {
+		d, err := c.startIstiod(ctx, opts)
+		if err == nil || attempt == 3 || !errors.Is(err, errPortTaken) {
+			return d, err
+		}
+	}
+}
+
+func (c *Cluster) startIstiod(ctx context.Context, opts IstiodOptions) (*Istiod, error) {
 	bin := filepath.Join(c.bin, "pilot-discovery")
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("pilot-discovery not found in %s: build it with `make testbed` (hack/build-testbed.sh)", c.bin)
@@ -122,6 +134,7 @@ func (c *Cluster) StartIstiod(ctx context.Context, opts IstiodOptions) (*Istiod,
 		timeout = 2 * time.Minute
 	}
 	if err := d.waitReady(ctx, timeout); err != nil {
+		stopProcess(p)
 		return nil, err
 	}
 	return d, nil
@@ -134,7 +147,11 @@ func (d *Istiod) waitReady(ctx context.Context, timeout time.Duration) error {
 	last := ""
 	for {
 		if d.proc.exited() {
-			return fmt.Errorf("istiod exited early:\n%s", d.LogTail(30))
+			err := fmt.Errorf("istiod exited early:\n%s", d.LogTail(30))
+			if strings.Contains(d.Log(), "address already in use") {
+				err = fmt.Errorf("%w: %w", errPortTaken, err)
+			}
+			return err
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.HTTPAddr+"/ready", nil)
 		if resp, err := client.Do(req); err == nil {
