@@ -84,6 +84,8 @@ func TestProxyConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The security scenarios' test needs bar without it.
+	t.Cleanup(func() { _ = dr.Delete(context.Background(), "httpbin", metav1.DeleteOptions{}) })
 	waitRow("8000", "-", "outbound", "EDS", "ISTIO_MUTUAL", "httpbin.bar")
 
 	_ = unstructured.SetNestedField(created.Object, "DISABLE", "spec", "trafficPolicy", "tls", "mode")
