@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/meshctl/meshctl/pkg/suggest"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -104,7 +105,7 @@ func unknownField(n *yaml.Node, t reflect.Type, path string) *FieldError {
 			}
 			f := fieldNamed(fields, k.Value)
 			if f == nil {
-				return &FieldError{Line: k.Line, Path: path, Field: k.Value, Hint: nearest(k.Value, fieldNames(fields))}
+				return &FieldError{Line: k.Line, Path: path, Field: k.Value, Hint: suggest.Nearest(k.Value, fieldNames(fields))}
 			}
 			if e := unknownField(v, f.typ, join(path, k.Value)); e != nil {
 				return e
@@ -177,59 +178,6 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// nearest is the candidate a misspelling most likely meant: the one at the
-// smallest edit distance (ignoring case), accepted when that distance is
-// small for its length or when the two share a long prefix (a word typed
-// over the end of the right one). "" when nothing is near.
-func nearest(name string, candidates []string) string {
-	best, bestDist, bestPrefix := "", -1, 0
-	lower := strings.ToLower(name)
-	for _, c := range candidates {
-		lc := strings.ToLower(c)
-		d := editDistance(lower, lc)
-		p := commonPrefix(lower, lc)
-		if bestDist < 0 || d < bestDist || (d == bestDist && p > bestPrefix) {
-			best, bestDist, bestPrefix = c, d, p
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	if bestDist*3 <= len(best)+3 || (bestPrefix >= 4 && bestPrefix*2 >= len(best)) {
-		return best
-	}
-	return ""
-}
-
-func commonPrefix(a, b string) int {
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
-	}
-	return n
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // parseProxyConfig reads a proxy.istio.io/config annotation strictly: an
 // unknown field is an error that names it (and the field it was probably
 // meant to be), where Istio would ignore it silently.
@@ -296,7 +244,7 @@ func unknownProtoField(n *yaml.Node, md protoreflect.MessageDescriptor, path str
 			fd = fields.ByTextName(k.Value)
 		}
 		if fd == nil {
-			return &FieldError{Line: k.Line, Path: path, Field: k.Value, Hint: nearest(k.Value, names)}
+			return &FieldError{Line: k.Line, Path: path, Field: k.Value, Hint: suggest.Nearest(k.Value, names)}
 		}
 		p := join(path, k.Value)
 		switch {

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	sigsjson "sigs.k8s.io/json"
 
+	"github.com/meshctl/meshctl/pkg/suggest"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -246,7 +247,7 @@ func TestNearest(t *testing.T) {
 		"x":                      "",
 	}
 	for in, want := range tests {
-		if got := nearest(in, names); got != want {
+		if got := suggest.Nearest(in, names); got != want {
 			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
 		}
 	}

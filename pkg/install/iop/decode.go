@@ -10,6 +10,8 @@ import (
 
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshctl/meshctl/pkg/suggest"
 )
 
 // Schema knows which fields an IstioOperator may have: the IstioOperator
@@ -133,7 +135,7 @@ func (s *Schema) walk(v any, n node, path, source string) error {
 				e := &FieldError{Source: source, Path: p, Msg: "unknown field"}
 				if _, leaf := n.(leafNode); leaf {
 					e.Msg = "is a single value, not an object"
-				} else if best := nearest(k, n.keys()); best != "" {
+				} else if best := suggest.Nearest(k, n.keys()); best != "" {
 					e.Suggestion = join(path, best)
 				}
 				return e

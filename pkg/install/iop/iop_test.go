@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/meshctl/meshctl/pkg/suggest"
 )
 
 // testSchema has a small values schema standing in for the charts'.
@@ -273,10 +275,10 @@ func TestGetAndFlags(t *testing.T) {
 
 func TestNearest(t *testing.T) {
 	t.Parallel()
-	if got := nearest("enabeld", []string{"enabled", "namespace", "k8s"}); got != "enabled" {
+	if got := suggest.Nearest("enabeld", []string{"enabled", "namespace", "k8s"}); got != "enabled" {
 		t.Errorf("nearest = %q", got)
 	}
-	if got := nearest("zzzzzz", []string{"enabled", "k8s"}); got != "" {
+	if got := suggest.Nearest("zzzzzz", []string{"enabled", "k8s"}); got != "" {
 		t.Errorf("nearest of a far word = %q, want none", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/meshctl/meshctl/pkg/suggest"
 )
 
 // stepKind is the kind of one step of a --set path.
@@ -376,7 +378,7 @@ func (sc *Schema) CheckSet(s Set) error {
 				e.Msg = "is not a list"
 			} else if _, leaf := n.(leafNode); leaf {
 				e.Msg = "is a single value, not an object"
-			} else if best := nearest(st.key, n.keys()); best != "" {
+			} else if best := suggest.Nearest(st.key, n.keys()); best != "" {
 				fixed := append(append([]step{}, s.steps[:i]...), step{kind: stepKey, key: best})
 				fixed = append(fixed, s.steps[i+1:]...)
 				e.Suggestion = formatPath(fixed)
