@@ -15,7 +15,6 @@ import (
 
 	"github.com/meshctl/meshctl/internal/cmdutil"
 	"github.com/meshctl/meshctl/pkg/istiod"
-	"github.com/meshctl/meshctl/pkg/kube"
 )
 
 // Kinds of configuration the command shows.
@@ -23,11 +22,10 @@ var kinds = []string{"clusters", "listeners", "routes", "all"}
 
 // Options are what one run needs.
 type Options struct {
-	Kind          string
-	Proxy         string
-	IstiodAddress string
-	Revision      string
-	Output        string
+	Kind   string
+	Proxy  string
+	Istiod cmdutil.IstiodFlags
+	Output string
 
 	f *cmdutil.Factory
 }
@@ -72,8 +70,7 @@ The proxy's certificates are the agent's, not istiod's, and are not shown.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVar(&o.IstiodAddress, "istiod-address", "", "Address (host:port) of istiod's debug port, instead of reaching istiod through the API server")
-	cmd.Flags().StringVarP(&o.Revision, "revision", "r", "", "Control plane revision whose istiod to ask")
+	o.Istiod.AddTo(cmd)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of json|yaml (the configuration in Envoy's form)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -134,26 +131,17 @@ func (o *Options) Run(ctx context.Context) error {
 	return nil
 }
 
-// source finds the istiod the proxy is connected to: the one address, or
-// the first istiod pod that lists the proxy.
+// source finds the istiod the proxy is connected to: the one address or
+// pod, or the first of several istiod pods that lists the proxy.
 func (o *Options) source(ctx context.Context) (istiod.Debug, error) {
-	if o.IstiodAddress != "" {
-		return istiod.Direct{Address: o.IstiodAddress}, nil
-	}
-	c, err := o.f.Kube()
+	sources, err := o.Istiod.Sources(ctx, o.f)
 	if err != nil {
 		return nil, err
 	}
-	ns := o.f.IstioNamespace()
-	pods, err := istiod.FindPods(ctx, c.Kubernetes, ns, o.Revision)
-	if err != nil {
-		return nil, kube.Explain(err, c.Host())
+	if len(sources) == 1 {
+		return sources[0], nil
 	}
-	if len(pods) == 0 {
-		return nil, fmt.Errorf("no running istiod pod in namespace %s (reach one directly with --istiod-address)", ns)
-	}
-	for _, p := range pods {
-		d := istiod.PodProxy{Kube: c.Kubernetes, Namespace: ns, Pod: p}
+	for _, d := range sources {
 		st, err := istiod.SyncStatuses(ctx, d)
 		if err != nil {
 			return nil, err
@@ -164,7 +152,7 @@ func (o *Options) source(ctx context.Context) (istiod.Debug, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("proxy %s is not connected to any istiod in namespace %s", o.Proxy, ns)
+	return nil, fmt.Errorf("proxy %s is not connected to any istiod in namespace %s", o.Proxy, o.f.IstioNamespace())
 }
 
 func (o *Options) printRaw(d *istiod.ConfigDump) error {

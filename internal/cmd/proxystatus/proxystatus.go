@@ -15,18 +15,14 @@ import (
 
 	"github.com/meshctl/meshctl/internal/cmdutil"
 	"github.com/meshctl/meshctl/pkg/istiod"
-	"github.com/meshctl/meshctl/pkg/kube"
 )
 
 // Options are what one run needs.
 type Options struct {
 	// Proxy limits the output to one proxy (pod.namespace).
-	Proxy string
-	// IstiodAddress reaches istiod's debug port directly instead of
-	// through the API server.
-	IstiodAddress string
-	Revision      string
-	Output        string
+	Proxy  string
+	Istiod cmdutil.IstiodFlags
+	Output string
 
 	f *cmdutil.Factory
 }
@@ -80,8 +76,7 @@ or directly at --istiod-address, the address of istiod's debug port (8080).`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVar(&o.IstiodAddress, "istiod-address", "", "Address (host:port) of istiod's debug port, instead of reaching istiod through the API server")
-	cmd.Flags().StringVarP(&o.Revision, "revision", "r", "", "Control plane revision whose istiod to ask")
+	o.Istiod.AddTo(cmd)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of json|yaml")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -102,7 +97,7 @@ func (o *Options) Validate() error {
 
 // Run lists the proxies.
 func (o *Options) Run(ctx context.Context) error {
-	sources, err := o.sources(ctx)
+	sources, err := o.Istiod.Sources(ctx, o.f)
 	if err != nil {
 		return err
 	}
@@ -123,29 +118,6 @@ func (o *Options) Run(ctx context.Context) error {
 		return fmt.Errorf("proxy %s is not connected to istiod (%s)", o.Proxy, whereAll(sources))
 	}
 	return o.print(o.f.Out, rows)
-}
-
-func (o *Options) sources(ctx context.Context) ([]istiod.Debug, error) {
-	if o.IstiodAddress != "" {
-		return []istiod.Debug{istiod.Direct{Address: o.IstiodAddress}}, nil
-	}
-	c, err := o.f.Kube()
-	if err != nil {
-		return nil, err
-	}
-	ns := o.f.IstioNamespace()
-	pods, err := istiod.FindPods(ctx, c.Kubernetes, ns, o.Revision)
-	if err != nil {
-		return nil, kube.Explain(err, c.Host())
-	}
-	if len(pods) == 0 {
-		return nil, fmt.Errorf("no running istiod pod in namespace %s (reach one directly with --istiod-address)", ns)
-	}
-	var out []istiod.Debug
-	for _, p := range pods {
-		out = append(out, istiod.PodProxy{Kube: c.Kubernetes, Namespace: ns, Pod: p})
-	}
-	return out, nil
 }
 
 func whereAll(ds []istiod.Debug) string {

@@ -18,7 +18,7 @@ func TestFlagsReachOptions(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Proxy != "sleep-1.foo" || got.IstiodAddress != "127.0.0.1:8080" || got.Output != "json" || got.Revision != "canary" {
+	if got.Proxy != "sleep-1.foo" || got.Istiod.Address != "127.0.0.1:8080" || got.Output != "json" || got.Istiod.Revision != "canary" {
 		t.Fatalf("options %+v", got)
 	}
 	for _, args := range [][]string{{"-o", "table"}, {"sleep-1"}} {
