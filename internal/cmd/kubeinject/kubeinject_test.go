@@ -262,12 +262,31 @@ func TestUseKube(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// istiod's ENABLE_NATIVE_SIDECARS=auto: a cluster with no nodes gets
+	// native sidecars, as the offline render with them enabled.
 	stdout, stderr, code := run(t, "", "kube-inject", "-f", input, "--use-kube", "-i", ns, "--kubeconfig", c.AdminKubeconfig)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	if stdout != read(t, "../../../pkg/inject/testdata/golden/native.yaml") {
+		t.Fatal("--use-kube on a cluster without nodes differs from the offline injection with native sidecars")
+	}
+	// A 1.32 node: the proxy among the containers, as offline by default.
+	node, err := kc.Kubernetes.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "old-kubelet"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.Status.NodeInfo.KubeletVersion = "v1.32.4"
+	if _, err := kc.Kubernetes.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = kc.Kubernetes.CoreV1().Nodes().Delete(ctx, "old-kubelet", metav1.DeleteOptions{}) }()
+	stdout, stderr, code = run(t, "", "kube-inject", "-f", input, "--use-kube", "-i", ns, "--kubeconfig", c.AdminKubeconfig)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
 	if stdout != read(t, golden) {
-		t.Fatal("--use-kube injection differs from the offline one")
+		t.Fatal("--use-kube with a 1.32 node differs from the offline one")
 	}
 
 	// A revision that is not installed.
