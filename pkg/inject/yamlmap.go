@@ -172,7 +172,11 @@ func (c *valueCache) block(txt string, lines []span) (any, byte, bool) {
 		if !ok {
 			return nil, 0, false
 		}
-		// As in a JSON object read into a map: the last of equal keys wins.
+		// Keys that come out equal (0 and .0 are both "0") are the
+		// library's to settle: it keeps the first, a JSON map the last.
+		if _, dup := out[v.key]; dup {
+			return nil, 0, false
+		}
 		out[v.key] = v.val
 	}
 	return out, '{', true
