@@ -2,6 +2,7 @@ package inject
 
 import (
 	"hash/maphash"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -167,16 +168,23 @@ func (c *valueCache) block(txt string, lines []span) (any, byte, bool) {
 		return out, '[', true
 	}
 	out := make(map[string]any, len(pieces))
+	spelt := make(map[string]string, len(pieces))
 	for _, p := range pieces {
 		v, ok := c.piece(txt, lines[p[0]:p[1]], false)
 		if !ok {
 			return nil, 0, false
 		}
-		// Keys that come out equal (0 and .0 are both "0") are the
-		// library's to settle: it keeps the first, a JSON map the last.
-		if _, dup := out[v.key]; dup {
+		// As in a JSON object read into a map, the last of equal keys
+		// wins; but keys of different YAML types that come out equal
+		// (the int 0 and the float .0 are both "0") are two keys to the
+		// library, which then writes them in no fixed order: its text path
+		// settles them.
+		first := txt[lines[p[0]].start:lines[p[0]].end]
+		raw, _, _ := strings.Cut(strings.TrimSpace(first), ":")
+		if was, dup := spelt[v.key]; dup && keyKind(was) != keyKind(raw) {
 			return nil, 0, false
 		}
+		spelt[v.key] = raw
 		out[v.key] = v.val
 	}
 	return out, '{', true
@@ -347,4 +355,25 @@ func stringWord(w string) bool {
 		return false
 	}
 	return true
+}
+
+// keyKind is the YAML type a plain mapping key resolves to, roughly:
+// enough to tell keys apart that only meet as JSON strings.
+func keyKind(raw string) string {
+	if raw == "" || raw[0] == '"' || raw[0] == '\'' {
+		return "str"
+	}
+	switch strings.ToLower(raw) {
+	case "y", "yes", "n", "no", "true", "false", "on", "off":
+		return "bool"
+	case "~", "null":
+		return "null"
+	}
+	if _, err := strconv.ParseInt(strings.ReplaceAll(raw, "_", ""), 0, 64); err == nil {
+		return "int"
+	}
+	if _, err := strconv.ParseFloat(strings.ReplaceAll(raw, "_", ""), 64); err == nil || strings.HasPrefix(strings.ToLower(raw), ".inf") || strings.HasPrefix(strings.ToLower(raw), "-.inf") || strings.ToLower(raw) == ".nan" {
+		return "float"
+	}
+	return "str"
 }
