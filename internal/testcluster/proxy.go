@@ -3,10 +3,14 @@ package testcluster
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -18,6 +22,7 @@ import (
 const (
 	ClusterType  = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 	ListenerType = "type.googleapis.com/envoy.config.listener.v3.Listener"
+	EndpointType = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 )
 
 // ProxyOptions describe the workload a test proxy stands for, as a real
@@ -27,10 +32,15 @@ type ProxyOptions struct {
 	IP             string
 	ServiceAccount string
 	Labels         map[string]string
+	// OnResponse, when set, sees every response in the order received,
+	// numbered from 1, before it is acknowledged. It runs on the stream's
+	// goroutine and must not block.
+	OnResponse func(seq int, typeURL string, resources []*anypb.Any)
 }
 
 // Proxy is a test stand-in for an Envoy sidecar: it holds an ADS stream
-// to istiod's plaintext xDS port, subscribes to clusters and listeners and
+// to istiod's plaintext xDS port, subscribes to clusters and listeners, then
+// to the endpoints of every EDS cluster it got (as Envoy does), and
 // acknowledges what it receives, so that istiod counts it as a connected,
 // synced proxy. Istio's own test ADS clients do the same job; this one is a
 // few dozen lines over go-control-plane's types.
@@ -100,6 +110,9 @@ func (d *Istiod) ConnectProxy(ctx context.Context, o ProxyOptions) (*Proxy, erro
 	}
 	go func() {
 		defer close(p.done)
+		seq := 0
+		var edsNames []string
+		var edsVersion, edsNonce string
 		for {
 			resp, err := stream.Recv()
 			if err != nil {
@@ -108,12 +121,35 @@ func (d *Istiod) ConnectProxy(ctx context.Context, o ProxyOptions) (*Proxy, erro
 				p.mu.Unlock()
 				return
 			}
+			seq++
+			if o.OnResponse != nil {
+				o.OnResponse(seq, resp.TypeUrl, resp.Resources)
+			}
 			p.mu.Lock()
-			p.got[resp.TypeUrl] = resp.Resources
+			if resp.TypeUrl == EndpointType {
+				// Endpoints may come a few clusters at a time.
+				p.got[resp.TypeUrl] = mergeEndpoints(p.got[resp.TypeUrl], resp.Resources, edsNames)
+			} else {
+				p.got[resp.TypeUrl] = resp.Resources
+			}
 			p.mu.Unlock()
 			ack := &discovery.DiscoveryRequest{Node: node, TypeUrl: resp.TypeUrl, VersionInfo: resp.VersionInfo, ResponseNonce: resp.Nonce}
+			if resp.TypeUrl == EndpointType {
+				edsVersion, edsNonce = resp.VersionInfo, resp.Nonce
+				ack.ResourceNames = edsNames
+			}
 			if err := stream.Send(ack); err != nil {
 				return
+			}
+			// New clusters: ask for the endpoints of the EDS ones.
+			if resp.TypeUrl == ClusterType {
+				if names := edsClusters(resp.Resources); !slices.Equal(names, edsNames) {
+					edsNames = names
+					req := &discovery.DiscoveryRequest{Node: node, TypeUrl: EndpointType, ResourceNames: names, VersionInfo: edsVersion, ResponseNonce: edsNonce}
+					if err := stream.Send(req); err != nil {
+						return
+					}
+				}
 			}
 			select {
 			case p.acked <- resp.TypeUrl:
@@ -138,6 +174,47 @@ func (d *Istiod) ConnectProxy(ctx context.Context, o ProxyOptions) (*Proxy, erro
 		}
 	}
 	return p, nil
+}
+
+// edsClusters are the sorted names of the clusters whose endpoints come by
+// EDS.
+func edsClusters(res []*anypb.Any) []string {
+	var names []string
+	for _, a := range res {
+		var c cluster.Cluster
+		if a.UnmarshalTo(&c) != nil {
+			continue
+		}
+		if c.GetType() == cluster.Cluster_EDS {
+			name := c.GetName()
+			if sn := c.GetEdsClusterConfig().GetServiceName(); sn != "" {
+				name = sn
+			}
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// mergeEndpoints keeps the newest assignment of every subscribed cluster.
+func mergeEndpoints(old, got []*anypb.Any, names []string) []*anypb.Any {
+	byName := map[string]*anypb.Any{}
+	for _, list := range [][]*anypb.Any{old, got} {
+		for _, a := range list {
+			var cla endpoint.ClusterLoadAssignment
+			if a.UnmarshalTo(&cla) == nil {
+				byName[cla.GetClusterName()] = a
+			}
+		}
+	}
+	var out []*anypb.Any
+	for _, n := range names {
+		if a, ok := byName[n]; ok {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Resources are the resources of a type last received.
