@@ -326,6 +326,9 @@ func TestDestinationRulePrecedence(t *testing.T) {
 		{"short name in service namespace", dr("short", "foo", "httpbin", "SIMPLE", ""), ClientSimple, "foo/short"},
 		{"client namespace first", dr("svcns", "foo", "httpbin", "DISABLE", "") + dr("mine", "bar", "httpbin.foo.svc.cluster.local", "ISTIO_MUTUAL", ""), ClientIstioMutual, "bar/mine"},
 		{"not exported", dr("private", "foo", "httpbin", "ISTIO_MUTUAL", "."), ClientDisable, ""},
+		// istiod reads the client's, the service's and the root namespace
+		// only (measured against it in test/istiod).
+		{"third namespace never applies", dr("elsewhere", "legacy", "*.foo.svc.cluster.local", "ISTIO_MUTUAL", ""), ClientDisable, ""},
 		{"port level", "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: pl, namespace: foo}\nspec:\n  host: httpbin\n  trafficPolicy:\n    tls: {mode: DISABLE}\n    portLevelSettings: [{port: {number: 8000}, tls: {mode: ISTIO_MUTUAL}}]\n", ClientIstioMutual, "foo/pl"},
 	}
 	for _, c := range cases {

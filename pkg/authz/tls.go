@@ -147,12 +147,14 @@ func (s *Snapshot) DestinationRuleFor(clientNS string, svc *Service) *DestRule {
 
 func (s *Snapshot) destinationRuleFor(clientNS string, svc *Service) *DestRule {
 	fqdn := svc.FQDN()
-	tiers := []string{clientNS, svc.Namespace, s.Mesh.RootNamespace, ""}
+	// istiod looks in these namespaces only, in this order: a rule in a
+	// third namespace never applies, whatever its exportTo says.
+	tiers := []string{clientNS, svc.Namespace, s.Mesh.RootNamespace}
 	for _, tier := range tiers {
 		var best *DestRule
 		bestHost := ""
 		for _, dr := range s.DestRules {
-			if tier != "" && dr.Namespace != tier {
+			if dr.Namespace != tier {
 				continue
 			}
 			if !mesh.ExportedTo(mesh.Or(dr.Spec.GetExportTo(), s.Mesh.DestinationRuleExportTo), dr.Namespace, clientNS) {

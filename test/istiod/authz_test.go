@@ -16,7 +16,6 @@ import (
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -139,7 +138,7 @@ func TestGeneratedPoliciesMatchIstiod(t *testing.T) {
 		}
 	}
 	b.apply(t, nil)
-	t.Logf("generated policy sets: %d sets, %d of %d cells agree with istiod (%s)", sets, agree, cells, time.Since(start).Round(time.Second))
+	t.Logf("generated policy sets: %d sets, %d of %d cells agree with istiod (%s); outcomes: %s", sets, agree, cells, time.Since(start).Round(time.Second), histogram(b.total))
 	if cells < sets*40*40 {
 		t.Fatalf("only %d cells compared", cells)
 	}
@@ -157,7 +156,8 @@ type bed struct {
 	proxies  map[string]*tracked // by workload NAME.NAMESPACE
 	applied  map[string]*unstructured.Unstructured
 	marker   int
-	outcomes []string // per comparison, how many cells had each outcome
+	outcomes []string       // per comparison, how many cells had each outcome
+	total    map[string]int // over all comparisons
 }
 
 func histogram(m map[string]int) string {
@@ -179,6 +179,46 @@ type tracked struct {
 	mu      sync.Mutex
 	last    map[string]int
 	markers map[string]int // sync cluster → number of the first CDS response that had it
+	view    *decoded       // its resources decoded, from the last sync on
+}
+
+// decoded are a proxy's resources by name.
+type decoded struct {
+	clusters  map[string]*cluster.Cluster
+	endpoints map[string]*endpoint.ClusterLoadAssignment
+	listeners map[string]*listener.Listener
+}
+
+// decode reads the proxy's resources once per sync.
+func (tr *tracked) decode(t *testing.T) *decoded {
+	t.Helper()
+	if tr.view != nil {
+		return tr.view
+	}
+	v := &decoded{clusters: map[string]*cluster.Cluster{}, endpoints: map[string]*endpoint.ClusterLoadAssignment{}, listeners: map[string]*listener.Listener{}}
+	for _, a := range tr.Resources(testcluster.ClusterType) {
+		c := &cluster.Cluster{}
+		if err := a.UnmarshalTo(c); err != nil {
+			t.Fatal(err)
+		}
+		v.clusters[c.GetName()] = c
+	}
+	for _, a := range tr.Resources(testcluster.EndpointType) {
+		c := &endpoint.ClusterLoadAssignment{}
+		if err := a.UnmarshalTo(c); err != nil {
+			t.Fatal(err)
+		}
+		v.endpoints[c.GetClusterName()] = c
+	}
+	for _, a := range tr.Resources(testcluster.ListenerType) {
+		l := &listener.Listener{}
+		if err := a.UnmarshalTo(l); err != nil {
+			t.Fatal(err)
+		}
+		v.listeners[l.GetName()] = l
+	}
+	tr.view = v
+	return v
 }
 
 func (tr *tracked) record(seq int, typ string, res []*anypb.Any) {
@@ -214,7 +254,7 @@ func newBed(t *testing.T, m *mesh, objs []*unstructured.Unstructured, subnet int
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bed{m: m, dc: dc, pods: map[string]*corev1.Pod{}, proxies: map[string]*tracked{}, applied: map[string]*unstructured.Unstructured{}}
+	b := &bed{m: m, dc: dc, pods: map[string]*corev1.Pod{}, proxies: map[string]*tracked{}, total: map[string]int{}, applied: map[string]*unstructured.Unstructured{}}
 	exists := func(err error) {
 		t.Helper()
 		if err != nil && !apierrors.IsAlreadyExists(err) {
@@ -442,6 +482,7 @@ func (b *bed) sync(t *testing.T) {
 	clusterName := "outbound|80||" + host
 	deadline := time.Now().Add(40 * time.Second)
 	for id, tr := range b.proxies {
+		tr.view = nil
 		for !tr.synced(clusterName) {
 			if time.Now().After(deadline) {
 				t.Fatalf("proxy %s: no push with %s within 40s\n%s", id, clusterName, b.m.d.LogTail(20))
@@ -496,6 +537,9 @@ func (b *bed) compare(t *testing.T, label string, scope []string) (int, int) {
 		t.Errorf("%s: %s → %s:%d: meshctl predicts %s (%s); with istiod's config Envoy gives %s (%s)", label, c.From, c.To, c.Port, c.Outcome, c.Summary, got, why)
 	}
 	b.outcomes = append(b.outcomes, fmt.Sprintf("%s: %s", label, histogram(seen)))
+	for k, n := range seen {
+		b.total[k] += n
+	}
 	return agree, len(mx.Cells)
 }
 
@@ -540,16 +584,17 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 		fail = "reset" // an application without a sidecar sees the reset
 	} else {
 		host := fmt.Sprintf("outbound|%d||%s.%s.svc.cluster.local", port, svc.Name, svc.Namespace)
-		var cl cluster.Cluster
-		if !find(client.Resources(testcluster.ClusterType), &cl, func() string { return cl.GetName() }, host) {
+		v := client.decode(t)
+		cl, ok := v.clusters[host]
+		if !ok {
 			return "none", "the client has no cluster " + host
 		}
-		var cla endpoint.ClusterLoadAssignment
-		if !find(client.Resources(testcluster.EndpointType), &cla, func() string { return cla.GetClusterName() }, host) {
+		cla, ok := v.endpoints[host]
+		if !ok {
 			return "none", "the client has no endpoints for " + host
 		}
 		var err error
-		if up, err = clientUpstream(&cl, &cla, dst.Status.PodIP); err != nil {
+		if up, err = clientUpstream(cl, cla, dst.Status.PodIP); err != nil {
 			t.Fatalf("%s → %s: %v", from, to, err)
 		}
 	}
@@ -566,11 +611,11 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 		}
 		return "200", "plaintext to a server without a sidecar"
 	}
-	var l listener.Listener
-	if !find(server.Resources(testcluster.ListenerType), &l, func() string { return l.GetName() }, "virtualInbound") {
+	l, ok := server.decode(t).listeners["virtualInbound"]
+	if !ok {
 		t.Fatalf("%s: istiod sent no virtualInbound listener", dstID)
 	}
-	fc := inboundChain(&l, dst.Status.PodIP, dstPort, up)
+	fc := inboundChain(l, dst.Status.PodIP, dstPort, up)
 	if fc == nil {
 		return fail, fmt.Sprintf("no inbound filter chain of %s takes %s on port %d", dstID, sends, dstPort)
 	}
@@ -596,16 +641,6 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 		return "403", fmt.Sprintf("%s over %s: denied by %s in chain %q", c.headers[":method"], sends, denied, fc.GetName())
 	}
 	return "200", fmt.Sprintf("%s accepted by chain %q", sends, fc.GetName())
-}
-
-// find unpacks the resource whose name is want into m.
-func find(res []*anypb.Any, m proto.Message, name func() string, want string) bool {
-	for _, a := range res {
-		if err := a.UnmarshalTo(m); err == nil && name() == want {
-			return true
-		}
-	}
-	return false
 }
 
 // close deletes the bed's policies and markers and disconnects its

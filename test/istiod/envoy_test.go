@@ -21,8 +21,8 @@ import (
 	rbac "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	httprbac "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
-	netrbac "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
 	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	netrbac "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
 	uritemplate "github.com/envoyproxy/go-control-plane/envoy/extensions/path/match/uri_template/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcher "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
@@ -111,7 +111,9 @@ func inboundChain(l *listener.Listener, ip string, port uint32, up upstream) *li
 	}
 	narrow(func(m *listener.FilterChainMatch) bool { return m.GetDestinationPort().GetValue() == port },
 		func(m *listener.FilterChainMatch) bool { return m.GetDestinationPort() == nil })
-	narrow(func(m *listener.FilterChainMatch) bool { return len(m.GetPrefixRanges()) > 0 && inRanges(ip, m.GetPrefixRanges()) },
+	narrow(func(m *listener.FilterChainMatch) bool {
+		return len(m.GetPrefixRanges()) > 0 && inRanges(ip, m.GetPrefixRanges())
+	},
 		func(m *listener.FilterChainMatch) bool { return len(m.GetPrefixRanges()) == 0 })
 	transport := "raw_buffer"
 	if up.tls {
