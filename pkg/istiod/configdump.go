@@ -18,11 +18,19 @@ type ConfigDump struct {
 	Clusters  []map[string]any // envoy.config.cluster.v3.Cluster
 	Listeners []map[string]any // envoy.config.listener.v3.Listener
 	Routes    []map[string]any // envoy.config.route.v3.RouteConfiguration
+	// Endpoints are the proxy's EDS assignments (config.endpoint.v3.
+	// ClusterLoadAssignment), for the clusters it subscribed to.
+	Endpoints []map[string]any
+	// Secrets are the SDS secrets istiod itself serves the proxy
+	// (extensions.transport_sockets.tls.v3.Secret: credentialName
+	// certificates of gateways and DestinationRules), private keys
+	// removed. A sidecar's own certificate comes from its istio-agent.
+	Secrets []map[string]any
 }
 
 // FetchConfigDump reads the config dump of proxy (POD.NAMESPACE).
 func FetchConfigDump(ctx context.Context, d Debug, proxy string) (*ConfigDump, error) {
-	b, err := d.Get(ctx, "/debug/config_dump?proxyID="+url.QueryEscape(proxy))
+	b, err := d.Get(ctx, "/debug/config_dump?include_eds=true&proxyID="+url.QueryEscape(proxy))
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +71,26 @@ func ParseConfigDump(b []byte) (*ConfigDump, error) {
 			}
 			for _, x := range ls {
 				out.Listeners = append(out.Listeners, x.ActiveState.Listener)
+			}
+		case "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump":
+			var es []struct {
+				EndpointConfig map[string]any `json:"endpointConfig"`
+			}
+			if err := json.Unmarshal(orEmpty(c["dynamicEndpointConfigs"]), &es); err != nil {
+				return nil, fmt.Errorf("reading endpoints: %w", err)
+			}
+			for _, x := range es {
+				out.Endpoints = append(out.Endpoints, x.EndpointConfig)
+			}
+		case "type.googleapis.com/envoy.admin.v3.SecretsConfigDump":
+			var ss []struct {
+				Secret map[string]any `json:"secret"`
+			}
+			if err := json.Unmarshal(orEmpty(c["dynamicActiveSecrets"]), &ss); err != nil {
+				return nil, fmt.Errorf("reading secrets: %w", err)
+			}
+			for _, x := range ss {
+				out.Secrets = append(out.Secrets, withoutKeys(x.Secret))
 			}
 		case "type.googleapis.com/envoy.admin.v3.RoutesConfigDump":
 			var rs []struct {

@@ -1,5 +1,5 @@
 // Package proxyconfig implements `meshctl proxy-config`: the clusters,
-// listeners and routes istiod generated for one proxy.
+// listeners, routes, endpoints and secrets istiod generated for one proxy.
 package proxyconfig
 
 import (
@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -18,7 +19,7 @@ import (
 )
 
 // Kinds of configuration the command shows.
-var kinds = []string{"clusters", "listeners", "routes", "all"}
+var kinds = []string{"clusters", "listeners", "routes", "endpoints", "secrets", "all"}
 
 // Options are what one run needs.
 type Options struct {
@@ -36,21 +37,31 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command { return newCmd(f, nil) }
 func newCmd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	o := &Options{f: f}
 	cmd := &cobra.Command{
-		Use:     "proxy-config (clusters|listeners|routes|all) POD.NAMESPACE",
+		Use:     "proxy-config (clusters|listeners|routes|endpoints|secrets|all) POD.NAMESPACE",
 		Aliases: []string{"pc"},
-		Short:   "Show the clusters, listeners and routes istiod sends one proxy",
+		Short:   "Show the clusters, listeners, routes, endpoints and secrets istiod sends one proxy",
 		Long: `Show what istiod generated for one connected proxy (POD.NAMESPACE, as
 proxy-status lists it): its clusters (each upstream service, port and subset,
 how it is secured, ISTIO_MUTUAL where auto mTLS chooses it per endpoint, and
 the DestinationRule that shaped it), its listeners (one row per filter chain:
 what it matches and where it sends the connection) and its routes (per
-virtual host: the match and the destination clusters with their weights).
+virtual host: the match and the destination clusters with their weights),
+its endpoints (per cluster: address, health and tlsMode, which is what auto
+mTLS decides by) and its secrets.
+
+Secrets lists the certificates and trust bundles the proxy's clusters and
+listeners name. Those istiod serves (credentialName certificates of
+gateways and DestinationRules) show their serial number and expiry; the
+workload certificate (default) and root (ROOTCA) come from the pod's
+istio-agent, which istiod does not see, so only their names and uses are
+shown. Private keys are never printed, not even with -o json.
 
 -o json|yaml prints the configuration itself, in Envoy's form. istiod is
-reached as by proxy-status: through the API server, or at --istiod-address.
-The proxy's certificates are the agent's, not istiod's, and are not shown.`,
+reached as by proxy-status: through the API server, or at --istiod-address.`,
 		Example: `  meshctl proxy-config clusters productpage-v1-6b746f74dc-9stvs.bookinfo
   meshctl proxy-config routes reviews-v2-5b667bcbf8-tpjkn.bookinfo -o json
+  meshctl proxy-config endpoints productpage-v1-6b746f74dc-9stvs.bookinfo
+  meshctl proxy-config secrets istio-ingressgateway-5c8d6b8f9d-k2m4x.istio-system
   meshctl proxy-config all sleep-7b9f8bfcd-x4x9q.foo --istiod-address 127.0.0.1:8080`,
 		Args: cobra.ExactArgs(2),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
@@ -127,6 +138,16 @@ func (o *Options) Run(ctx context.Context) error {
 	if show("routes") {
 		fmt.Fprint(w, sep)
 		printRoutes(w, dump.RouteRows())
+		sep = "\n"
+	}
+	if show("endpoints") {
+		fmt.Fprint(w, sep)
+		printEndpoints(w, dump.EndpointRows())
+		sep = "\n"
+	}
+	if show("secrets") {
+		fmt.Fprint(w, sep)
+		printSecrets(w, dump.SecretRows(time.Now()))
 	}
 	return nil
 }
@@ -164,8 +185,13 @@ func (o *Options) printRaw(d *istiod.ConfigDump) error {
 		v = orEmpty(d.Listeners)
 	case "routes":
 		v = orEmpty(d.Routes)
+	case "endpoints":
+		v = orEmpty(d.Endpoints)
+	case "secrets":
+		// Istiod's secrets (keys removed) and what the proxy names.
+		v = map[string]any{"served": orEmpty(d.Secrets), "rows": d.SecretRows(time.Now())}
 	default:
-		v = map[string]any{"clusters": orEmpty(d.Clusters), "listeners": orEmpty(d.Listeners), "routes": orEmpty(d.Routes)}
+		v = map[string]any{"clusters": orEmpty(d.Clusters), "listeners": orEmpty(d.Listeners), "routes": orEmpty(d.Routes), "endpoints": orEmpty(d.Endpoints), "secrets": orEmpty(d.Secrets)}
 	}
 	var b []byte
 	var err error
@@ -224,4 +250,28 @@ func printRoutes(w io.Writer, rows []istiod.RouteRow) {
 		out = append(out, []string{r.Name, r.Domains, r.Match, r.Destination})
 	}
 	table(w, "NAME\tDOMAINS\tMATCH\tDESTINATION", out)
+}
+
+func printEndpoints(w io.Writer, rows []istiod.EndpointRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "No endpoints: the proxy has subscribed to none yet (endpoints follow its EDS clusters).")
+		return
+	}
+	var out [][]string
+	for _, r := range rows {
+		out = append(out, []string{r.Endpoint, r.Status, r.TLSMode, r.Cluster})
+	}
+	table(w, "ENDPOINT\tSTATUS\tTLS MODE\tCLUSTER", out)
+}
+
+func printSecrets(w io.Writer, rows []istiod.SecretRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "No secrets: the proxy's configuration names no certificate.")
+		return
+	}
+	var out [][]string
+	for _, r := range rows {
+		out = append(out, []string{r.Name, r.Source, r.Type, r.Serial, r.NotAfter, fmt.Sprint(r.UsedBy)})
+	}
+	table(w, "NAME\tSOURCE\tTYPE\tSERIAL NUMBER\tNOT AFTER\tUSED BY", out)
 }
