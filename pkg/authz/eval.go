@@ -18,7 +18,10 @@ const (
 	Unauthenticated Outcome = "401"
 	Denied          Outcome = "403"
 	TLSMismatch     Outcome = "503"
-	Reset           Outcome = "reset"
+	// BadGateway is the client sidecar's answer to an HTTP request for a
+	// host it does not know under REGISTRY_ONLY.
+	BadGateway Outcome = "502"
+	Reset      Outcome = "reset"
 	// Mixed means the service's workloads do not all agree.
 	Mixed Outcome = "mixed"
 )
@@ -67,8 +70,15 @@ type Result struct {
 	From    string     `json:"from"`
 	To      string     `json:"to"`
 	Port    int32      `json:"port"`
-	Outcome Outcome    `json:"outcome"`
-	Summary string     `json:"summary"`
+	Outcome Outcome `json:"outcome"`
+	Summary string  `json:"summary"`
+	// Upstream is the cluster the client's sidecar sends the request to
+	// (outbound|PORT||HOST, PassthroughCluster, BlackHoleCluster, or
+	// block_all for a 502 route); empty without a client sidecar.
+	Upstream string `json:"upstream,omitempty"`
+	// Client are the steps on the client's side (its Sidecar, the
+	// outbound traffic policy), when any took part.
+	Client  []Reason   `json:"client,omitempty"`
 	Backend []Decision `json:"backends"`
 }
 
@@ -85,12 +95,25 @@ func (s *Snapshot) Evaluate(req Request) Result {
 		return res
 	}
 	res.Port = sp.Port
+	eg := s.Egress(req.From, req.To, sp)
+	res.Upstream = eg.Upstream
+	if eg.shown {
+		res.Client = eg.Reasons
+	}
+	if eg.Via == ViaBlackHole {
+		res.Outcome, res.Summary = eg.Outcome, eg.Reasons[len(eg.Reasons)-1].Text
+		return res
+	}
+	if req.To.External || (req.To.Kind == KindServiceEntry && len(req.To.Workloads) == 0) {
+		res.Outcome, res.Summary = Allowed, s.externalSummary(req.To, sp, eg)
+		return res
+	}
 	if len(req.To.Workloads) == 0 {
 		res.Outcome, res.Summary = TLSMismatch, fmt.Sprintf("%s selects no workload: no healthy upstream", req.To.ID())
 		return res
 	}
 	for _, w := range req.To.Workloads {
-		res.Backend = append(res.Backend, s.decide(req, sp, w))
+		res.Backend = append(res.Backend, s.decide(req, sp, w, eg))
 	}
 	res.Outcome, res.Summary = res.Backend[0].Outcome, res.Backend[0].Summary
 	for _, d := range res.Backend[1:] {
@@ -100,6 +123,27 @@ func (s *Snapshot) Evaluate(req Request) Result {
 		}
 	}
 	return res
+}
+
+// externalSummary says how a request reaches a destination outside the
+// mesh's model (an external ServiceEntry or host): it leaves the mesh, and
+// what answers is the far side's business.
+func (s *Snapshot) externalSummary(d *Service, sp ServicePort, eg Egress) string {
+	what := d.FQDN()
+	if d.Entry != "" {
+		loc := "MESH_EXTERNAL"
+		if !d.External {
+			loc = "MESH_INTERNAL, no workloads selected"
+		}
+		what = fmt.Sprintf("%s (ServiceEntry %s, %s)", d.FQDN(), d.Entry, loc)
+	}
+	switch eg.Via {
+	case ViaCluster:
+		return fmt.Sprintf("sent to %s through cluster %s: the request leaves the mesh and the external service answers", what, eg.Upstream)
+	case ViaPassthrough:
+		return fmt.Sprintf("passed through to %s:%d (ALLOW_ANY): the request leaves the mesh and the external service answers", what, sp.Port)
+	}
+	return fmt.Sprintf("the client has no sidecar: it reaches %s:%d directly", what, sp.Port)
 }
 
 // attrs are the request attributes an AuthorizationPolicy can read.
@@ -121,15 +165,26 @@ type attrs struct {
 	serverIdent string
 }
 
-func (s *Snapshot) decide(req Request, sp ServicePort, w *Workload) Decision {
+func (s *Snapshot) decide(req Request, sp ServicePort, w *Workload, eg Egress) Decision {
 	d := Decision{Workload: w.ID()}
 	port := sp.TargetPortOn(w)
 	client := s.ClientMode(req.From, req.To, sp.Port)
-	if req.From == nil {
+	from := req.From
+	switch {
+	case req.From == nil:
 		client = ClientTLS{Mode: ClientPlaintext, Reason: "the external client sends plaintext"}
+	case eg.Via == ViaPassthrough:
+		client = ClientTLS{Mode: ClientPlaintext, Reason: fmt.Sprintf("%s's sidecar passes the request through in plaintext (%s)", req.From.ID(), PassthroughCluster)}
+		if !eg.HTTP {
+			// Passed through as TCP, a refused connection reaches the
+			// application as a reset, as if it had no sidecar.
+			bare := *req.From
+			bare.Sidecar, bare.SidecarReason = false, "TCP passthrough"
+			from = &bare
+		}
 	}
 	server := s.ServerMode(w, port)
-	n := Negotiate(req.From, client, w, server)
+	n := Negotiate(from, client, w, server)
 	d.Reasons = append(d.Reasons,
 		Reason{Step: "mtls", Result: "client", Text: client.Reason},
 		Reason{Step: "mtls", Policy: server.Policy, Result: "server", Text: fmt.Sprintf("%s port %d: %s", w.ID(), port, server.Reason)},

@@ -14,18 +14,35 @@ func WriteExplanation(w io.Writer, r Result) error {
 	parts := strings.Split(r.Summary, "; ")
 	var b strings.Builder
 	b.WriteString(head + strings.Join(parts, ";\n"+strings.Repeat(" ", len(head))) + "\n")
+	if len(r.Client) > 0 {
+		fmt.Fprintf(&b, "\n%s -> %s:%d (client side): %s\n", r.From, r.To, r.Port, upstreamOr(r.Upstream))
+		if err := writeReasons(&b, r.Client); err != nil {
+			return err
+		}
+	}
 	for _, d := range r.Backend {
 		fmt.Fprintf(&b, "\n%s -> %s:%d (workload %s): %s\n", r.From, r.To, r.Port, d.Workload, d.Outcome)
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		for i, reason := range d.Reasons {
-			fmt.Fprintf(tw, "  %d.\t%s\t%s\t%s\n", i+1, reason.Step, reason.Result, reason.Text)
-		}
-		if err := tw.Flush(); err != nil {
+		if err := writeReasons(&b, d.Reasons); err != nil {
 			return err
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func writeReasons(b *strings.Builder, rs []Reason) error {
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for i, reason := range rs {
+		fmt.Fprintf(tw, "  %d.\t%s\t%s\t%s\n", i+1, reason.Step, reason.Result, reason.Text)
+	}
+	return tw.Flush()
+}
+
+func upstreamOr(u string) string {
+	if u == "" {
+		return "no sidecar"
+	}
+	return u
 }
 
 // WriteCheck writes `authz check` output: one line per policy in evaluation

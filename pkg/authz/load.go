@@ -15,6 +15,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/pkg/mesh"
@@ -185,6 +186,18 @@ func (l *Loader) add(env envelope, data []byte, where string) error {
 			return err
 		}
 		l.snap.DestRules = append(l.snap.DestRules, &DestRule{Meta: meta, Spec: &s})
+	case g == "networking.istio.io" && env.Kind == "Sidecar":
+		var s networking.Sidecar
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.snap.Sidecars = append(l.snap.Sidecars, &SidecarCfg{Meta: meta, Spec: &s})
+	case g == "networking.istio.io" && env.Kind == "ServiceEntry":
+		var s networking.ServiceEntry
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.snap.ServiceEntries = append(l.snap.ServiceEntries, &SvcEntry{Meta: meta, Spec: &s})
 	case g == "authentication.istio.io" && (env.Kind == "MeshPolicy" || env.Kind == "Policy"):
 		return l.addV1alpha1(env, meta, spec)
 	}
@@ -296,7 +309,7 @@ type BuildOptions struct {
 
 // Build resolves workloads, services and the mesh config into a Snapshot.
 func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
-	s := &Snapshot{PeerAuthns: l.snap.PeerAuthns, DestRules: l.snap.DestRules, AuthzPolicies: l.snap.AuthzPolicies, ReqAuthns: l.snap.ReqAuthns}
+	s := &Snapshot{PeerAuthns: l.snap.PeerAuthns, DestRules: l.snap.DestRules, AuthzPolicies: l.snap.AuthzPolicies, ReqAuthns: l.snap.ReqAuthns, Sidecars: l.snap.Sidecars, ServiceEntries: l.snap.ServiceEntries}
 	s.Mesh = DefaultMesh(l.IstioNamespace)
 	if len(l.meshYAML) > 0 {
 		m, err := parseMesh(l.meshYAML, s.Mesh)
@@ -321,7 +334,9 @@ func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
 	}
 	s.NamespaceLabels = l.namespaces
 	s.Workloads = l.workloads()
-	s.Services = l.buildServices(s.Workloads, s.Mesh.ClusterDomain)
+	sortMeta(s.ServiceEntries)
+	s.Services = append(l.buildServices(s.Workloads, s.Mesh.ClusterDomain), entryServices(s.ServiceEntries, s.Workloads)...)
+	sortMeta(s.Sidecars)
 	sortMeta(s.PeerAuthns)
 	sortMeta(s.DestRules)
 	sortMeta(s.AuthzPolicies)
@@ -350,6 +365,10 @@ func parseMesh(data []byte, def Mesh) (Mesh, error) {
 	}
 	m.TrustDomainAliases = mc.GetTrustDomainAliases()
 	m.DestinationRuleExportTo = mc.GetDefaultDestinationRuleExportTo()
+	m.ServiceExportTo = mc.GetDefaultServiceExportTo()
+	if p := mc.GetOutboundTrafficPolicy(); p != nil {
+		m.OutboundPolicy = p.GetMode().String()
+	}
 	return m, nil
 }
 
@@ -454,12 +473,19 @@ func (l *Loader) buildServices(ws []*Workload, domain string) []*Service {
 		if s.Spec.Type == corev1.ServiceTypeExternalName {
 			continue
 		}
-		svc := &Service{Name: s.Name, Namespace: s.Namespace, Selector: s.Spec.Selector, Where: s.Annotations["meshctl.where"], domain: domain}
+		svc := &Service{Name: s.Name, Namespace: s.Namespace, Kind: KindService, Selector: s.Spec.Selector, Where: s.Annotations["meshctl.where"], domain: domain}
+		if e := s.Annotations["networking.istio.io/exportTo"]; e != "" {
+			svc.ExportTo = strings.Split(e, ",")
+		}
 		for _, p := range s.Spec.Ports {
 			if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
 				continue
 			}
-			svc.Ports = append(svc.Ports, ServicePort{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort})
+			app := ""
+			if p.AppProtocol != nil {
+				app = *p.AppProtocol
+			}
+			svc.Ports = append(svc.Ports, ServicePort{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort, Protocol: portProtocol(p.Name, app)})
 		}
 		if len(s.Spec.Selector) > 0 {
 			for _, w := range ws {
@@ -476,6 +502,38 @@ func (l *Loader) buildServices(ws []*Workload, domain string) []*Service {
 		}
 		return out[i].Name < out[j].Name
 	})
+	return out
+}
+
+// entryServices makes a destination of every host of every ServiceEntry,
+// with the workloads its workloadSelector picks in its namespace.
+func entryServices(entries []*SvcEntry, ws []*Workload) []*Service {
+	var out []*Service
+	for _, se := range entries {
+		var ports []ServicePort
+		for _, p := range se.Spec.GetPorts() {
+			target := int32(p.GetTargetPort())
+			if target == 0 {
+				target = int32(p.GetNumber())
+			}
+			ports = append(ports, ServicePort{Name: p.GetName(), Port: int32(p.GetNumber()), TargetPort: intstr.FromInt32(target), Protocol: strings.ToUpper(p.GetProtocol())})
+		}
+		var picked []*Workload
+		if sel := se.Spec.GetWorkloadSelector(); sel != nil {
+			for _, w := range ws {
+				if w.Namespace == se.Namespace && selects(sel.GetLabels(), w.Labels) {
+					picked = append(picked, w)
+				}
+			}
+		}
+		for _, h := range se.Spec.GetHosts() {
+			out = append(out, &Service{
+				Name: h, Namespace: se.Namespace, Kind: KindServiceEntry, Host: h, Ports: ports, Workloads: picked,
+				ExportTo: se.Spec.GetExportTo(), External: se.Spec.GetLocation() != networking.ServiceEntry_MESH_INTERNAL,
+				Entry: se.Ref(), Where: se.Where, Selector: se.Spec.GetWorkloadSelector().GetLabels(),
+			})
+		}
+	}
 	return out
 }
 

@@ -26,11 +26,12 @@ type MatrixOptions struct {
 
 // Cell is one predicted call.
 type Cell struct {
-	From    string  `json:"from"`
-	To      string  `json:"to"`
-	Port    int32   `json:"port"`
-	Outcome Outcome `json:"outcome"`
-	Summary string  `json:"summary"`
+	From     string  `json:"from"`
+	To       string  `json:"to"`
+	Port     int32   `json:"port"`
+	Outcome  Outcome `json:"outcome"`
+	Summary  string  `json:"summary"`
+	Upstream string  `json:"upstream,omitempty"`
 }
 
 // Matrix is the outcome of every selected client × service.
@@ -72,10 +73,24 @@ func (s *Snapshot) Matrix(o MatrixOptions) *Matrix {
 			rank["w:"+w.ID()] = i
 		}
 	}
+	matched := make([]bool, len(o.To))
 	for _, svc := range s.Services {
 		if i := selected(svc.ID(), o.To); i >= 0 {
 			svcs = append(svcs, svc)
 			rank["s:"+svc.ID()] = i
+			if len(o.To) > 0 {
+				matched[i] = true
+			}
+		}
+	}
+	// A --to that names a host no registry has (no glob) is a column of
+	// its own: the call to an external host or address.
+	for i, p := range o.To {
+		if !matched[i] && !strings.ContainsAny(p, "*?[") && (looksLikeHost(p) || strings.Contains(p, ":")) {
+			if d, _, err := s.Destination(p, ""); err == nil && !d.registered() && !hasID(svcs, d.ID()) {
+				svcs = append(svcs, d)
+				rank["s:"+d.ID()] = i
+			}
 		}
 	}
 	sort.SliceStable(clients, func(i, j int) bool { return rank["w:"+clients[i].ID()] < rank["w:"+clients[j].ID()] })
@@ -89,7 +104,7 @@ func (s *Snapshot) Matrix(o MatrixOptions) *Matrix {
 	for _, c := range clients {
 		for _, svc := range svcs {
 			r := s.Evaluate(Request{From: c, To: svc, Port: o.Port, Method: o.Method, Path: o.Path})
-			m.Cells = append(m.Cells, Cell{From: c.ID(), To: svc.ID(), Port: r.Port, Outcome: r.Outcome, Summary: r.Summary})
+			m.Cells = append(m.Cells, Cell{From: c.ID(), To: svc.ID(), Port: r.Port, Outcome: r.Outcome, Summary: r.Summary, Upstream: r.Upstream})
 		}
 	}
 	return m
@@ -127,6 +142,7 @@ var outcomeColor = map[Outcome]string{
 	Allowed:         "#2e7d32",
 	Denied:          "#c62828",
 	TLSMismatch:     "#ef6c00",
+	BadGateway:      "#8d6e63",
 	Reset:           "#6a1b9a",
 	Unauthenticated: "#ad1457",
 	Mixed:           "#546e7a",
@@ -140,7 +156,7 @@ func colorOf(o Outcome) string {
 }
 
 func legend() []Outcome {
-	return []Outcome{Allowed, Denied, Unauthenticated, TLSMismatch, Reset, Mixed}
+	return []Outcome{Allowed, Denied, Unauthenticated, BadGateway, TLSMismatch, Reset, Mixed}
 }
 
 // WriteDOT writes a Graphviz digraph: clients on the left, services on the
@@ -234,6 +250,8 @@ func legendText(o Outcome) string {
 		return "401 bad token"
 	case TLSMismatch:
 		return "503 TLS mismatch"
+	case BadGateway:
+		return "502 blocked"
 	case Reset:
 		return "reset"
 	}
@@ -248,6 +266,15 @@ func maxLen(xs []string, min int) int {
 		}
 	}
 	return n
+}
+
+func hasID(svcs []*Service, id string) bool {
+	for _, d := range svcs {
+		if d.ID() == id {
+			return true
+		}
+	}
+	return false
 }
 
 func sortStrings(xs []string) { sort.Strings(xs) }

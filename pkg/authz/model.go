@@ -40,6 +40,13 @@ type Mesh struct {
 	// DestinationRuleExportTo is defaultDestinationRuleExportTo: the
 	// exportTo of a DestinationRule that sets none (empty: everywhere).
 	DestinationRuleExportTo []string `json:"defaultDestinationRuleExportTo,omitempty"`
+	// ServiceExportTo is defaultServiceExportTo: the exportTo of a Service
+	// or ServiceEntry that sets none (empty: everywhere).
+	ServiceExportTo []string `json:"defaultServiceExportTo,omitempty"`
+	// OutboundPolicy is outboundTrafficPolicy.mode: ALLOW_ANY (traffic to
+	// hosts a sidecar does not know passes through) or REGISTRY_ONLY
+	// (it is blocked).
+	OutboundPolicy string `json:"outboundTrafficPolicy"`
 }
 
 // DefaultMesh is the mesh config of a default install: auto mTLS on, root
@@ -48,7 +55,7 @@ func DefaultMesh(istioNamespace string) Mesh {
 	if istioNamespace == "" {
 		istioNamespace = "istio-system"
 	}
-	return Mesh{AutoMTLS: true, RootNamespace: istioNamespace, TrustDomain: mesh.DefaultTrustDomain, ClusterDomain: mesh.DefaultClusterDomain}
+	return Mesh{AutoMTLS: true, RootNamespace: istioNamespace, TrustDomain: mesh.DefaultTrustDomain, ClusterDomain: mesh.DefaultClusterDomain, OutboundPolicy: AllowAny}
 }
 
 // Workload is one set of identical pods: a Pod's owner, or a workload
@@ -85,9 +92,22 @@ type ServicePort struct {
 	Name       string
 	Port       int32
 	TargetPort intstr.IntOrString
+	// Protocol is the port's protocol as Istio reads it (appProtocol, the
+	// name's prefix, or a ServiceEntry's protocol); "" is not declared,
+	// which the sidecar detects.
+	Protocol string
 }
 
-// Service is a Kubernetes Service and the workloads it selects.
+// The kinds of destination.
+const (
+	KindService      = "Service"
+	KindServiceEntry = "ServiceEntry"
+	// KindHost is a host or IP address no registry knows.
+	KindHost = "host"
+)
+
+// Service is a destination: a Kubernetes Service and the workloads it
+// selects, one host of a ServiceEntry, or a host no registry knows.
 type Service struct {
 	Name      string
 	Namespace string
@@ -95,17 +115,41 @@ type Service struct {
 	Ports     []ServicePort
 	Workloads []*Workload
 	Where     string
+	// Kind is KindService, KindServiceEntry or KindHost ("" is KindService).
+	Kind string
+	// Host is the name clients call when it is not the cluster name: the
+	// ServiceEntry host or the external host.
+	Host string
+	// ExportTo is the networking.istio.io/exportTo annotation of a Service
+	// or a ServiceEntry's exportTo (empty: the mesh default).
+	ExportTo []string
+	// External is a MESH_EXTERNAL ServiceEntry or an unregistered host: no
+	// sidecar on the far side.
+	External bool
+	// Entry is NAMESPACE/NAME of the ServiceEntry.
+	Entry string
 	// domain is the cluster domain ("" is cluster.local).
 	domain string
 }
 
-// ID is NAME.NAMESPACE.
-func (s *Service) ID() string { return s.Name + "." + s.Namespace }
+// ID is NAME.NAMESPACE for a Kubernetes Service, the host otherwise.
+func (s *Service) ID() string {
+	if s.Host != "" {
+		return s.Host
+	}
+	return s.Name + "." + s.Namespace
+}
 
-// FQDN is the service's cluster host name.
+// FQDN is the host name Envoy knows the destination by.
 func (s *Service) FQDN() string {
+	if s.Host != "" {
+		return s.Host
+	}
 	return mesh.FQDN(s.Name, s.Namespace, mesh.ClusterDomainOr(s.domain))
 }
+
+// registered says whether the destination is in Istio's service registry.
+func (s *Service) registered() bool { return s.Kind != KindHost }
 
 // Port returns the service port numbered p, or the first port when p is 0.
 func (s *Service) Port(p int32) (ServicePort, bool) {
@@ -156,6 +200,18 @@ type DestRule struct {
 	Spec *networking.DestinationRule
 }
 
+// SidecarCfg is a Sidecar resource.
+type SidecarCfg struct {
+	Meta
+	Spec *networking.Sidecar
+}
+
+// SvcEntry is a ServiceEntry.
+type SvcEntry struct {
+	Meta
+	Spec *networking.ServiceEntry
+}
+
 // AuthzPolicy is an AuthorizationPolicy.
 type AuthzPolicy struct {
 	Meta
@@ -180,12 +236,22 @@ type Snapshot struct {
 	DestRules       []*DestRule
 	AuthzPolicies   []*AuthzPolicy
 	ReqAuthns       []*ReqAuthn
+	Sidecars        []*SidecarCfg
+	ServiceEntries  []*SvcEntry
 
 	// cache memoises lookups that depend only on the snapshot (policies
 	// per workload, DestinationRule per client namespace and service).
 	mu       sync.Mutex
 	polCache map[*Workload][]*AuthzPolicy
 	drCache  map[drKey]*DestRule
+	// portCache says, per client and port, whether the client's sidecar
+	// has a wildcard HTTP listener on the port.
+	portCache map[portKey]bool
+}
+
+type portKey struct {
+	w    *Workload
+	port int32
 }
 
 type drKey struct {
@@ -272,3 +338,5 @@ func (p *PeerAuthn) meta() Meta   { return p.Meta }
 func (p *DestRule) meta() Meta    { return p.Meta }
 func (p *AuthzPolicy) meta() Meta { return p.Meta }
 func (p *ReqAuthn) meta() Meta    { return p.Meta }
+func (p *SidecarCfg) meta() Meta  { return p.Meta }
+func (p *SvcEntry) meta() Meta    { return p.Meta }

@@ -119,12 +119,20 @@ func newCanCmd(f *cmdutil.Factory, runF func(*CanOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "can FROM TO",
 		Short: "Predict the outcome of one request, with the chain of reasons",
-		Long: `Predict the outcome of one request from workload FROM to service TO (both
-NAME.NAMESPACE, or NAME with -n): 200 allowed, 403 denied by RBAC, 401 token
-rejected, 503 TLS mismatch, or reset. The explanation lists mutual TLS
-negotiation first, then every policy and rule that matched or did not, and why.`,
+		Long: `Predict the outcome of one request from workload FROM to TO: 200 allowed,
+403 denied by RBAC, 401 token rejected, 502 blocked by the client's sidecar,
+503 TLS mismatch or refused upstream, or reset. FROM is NAME.NAMESPACE (or
+NAME with -n); TO is a service (NAME.NAMESPACE, NAME, or its cluster host
+name), a ServiceEntry host, or an external host or IP address, each with an
+optional :PORT.
+
+The explanation starts on the client's side when it matters (which Sidecar
+scopes the client, whether it imports the destination, what the outbound
+traffic policy does with a host it does not know), then lists mutual TLS
+negotiation and every policy and rule that matched or did not, and why.`,
 		Example: `  meshctl authz can sleep.foo httpbin.bar -f samples/security/
   meshctl authz can sleep.foo httpbin.foo --path /ip --method POST --header x-user=alice --use-kube
+  meshctl authz can probe.default www.baidu.com:80 -f samples/egress/
   meshctl authz can sleep.foo httpbin.foo --jwt-claim iss=https://issuer.example --jwt-claim groups=admin -f policies/`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -183,9 +191,15 @@ func (o *CanOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	to, err := s.Service(o.To, ns)
+	to, port, err := s.Destination(o.To, ns)
 	if err != nil {
 		return err
+	}
+	if port != 0 {
+		if o.Port != 0 && o.Port != port {
+			return cmdutil.UsageErrorf("%s names port %d and --port says %d", o.To, port, o.Port)
+		}
+		o.Port = port
 	}
 	if o.Port != 0 {
 		if _, ok := to.Port(o.Port); !ok {
@@ -249,7 +263,7 @@ and columns by NAME.NAMESPACE glob and keep the order given.`,
 	o.Input.Bind(cmd)
 	fs := cmd.Flags()
 	fs.StringArrayVar(&o.From, "from", nil, "Client workloads (NAME.NAMESPACE glob); repeatable, in row order")
-	fs.StringArrayVar(&o.To, "to", nil, "Services (NAME.NAMESPACE glob); repeatable, in column order")
+	fs.StringArrayVar(&o.To, "to", nil, "Services and ServiceEntry hosts (NAME.NAMESPACE or host glob), or an external host or IP; repeatable, in column order")
 	fs.Int32Var(&o.Port, "port", 0, "Service port to call (default: each service's first port)")
 	fs.StringVar(&o.Method, "method", "GET", "HTTP method")
 	fs.StringVar(&o.Path, "path", "/", "Request path")
