@@ -11,6 +11,9 @@ import (
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -23,6 +26,7 @@ const (
 	ClusterType  = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 	ListenerType = "type.googleapis.com/envoy.config.listener.v3.Listener"
 	EndpointType = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+	RouteType    = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 )
 
 // ProxyOptions describe the workload a test proxy stands for, as a real
@@ -40,7 +44,8 @@ type ProxyOptions struct {
 
 // Proxy is a test stand-in for an Envoy sidecar: it holds an ADS stream
 // to istiod's plaintext xDS port, subscribes to clusters and listeners, then
-// to the endpoints of every EDS cluster it got (as Envoy does), and
+// to the endpoints of every EDS cluster and the routes of every listener
+// that names them by RDS (as Envoy does), and
 // acknowledges what it receives, so that istiod counts it as a connected,
 // synced proxy. Istio's own test ADS clients do the same job; this one is a
 // few dozen lines over go-control-plane's types.
@@ -111,8 +116,8 @@ func (d *Istiod) ConnectProxy(ctx context.Context, o ProxyOptions) (*Proxy, erro
 	go func() {
 		defer close(p.done)
 		seq := 0
-		var edsNames []string
-		var edsVersion, edsNonce string
+		var edsNames, rdsNames []string
+		var edsVersion, edsNonce, rdsVersion, rdsNonce string
 		for {
 			resp, err := stream.Recv()
 			if err != nil {
@@ -126,17 +131,24 @@ func (d *Istiod) ConnectProxy(ctx context.Context, o ProxyOptions) (*Proxy, erro
 				o.OnResponse(seq, resp.TypeUrl, resp.Resources)
 			}
 			p.mu.Lock()
-			if resp.TypeUrl == EndpointType {
+			switch resp.TypeUrl {
+			case EndpointType:
 				// Endpoints may come a few clusters at a time.
 				p.got[resp.TypeUrl] = mergeEndpoints(p.got[resp.TypeUrl], resp.Resources, edsNames)
-			} else {
+			case RouteType:
+				p.got[resp.TypeUrl] = mergeRoutes(p.got[resp.TypeUrl], resp.Resources, rdsNames)
+			default:
 				p.got[resp.TypeUrl] = resp.Resources
 			}
 			p.mu.Unlock()
 			ack := &discovery.DiscoveryRequest{Node: node, TypeUrl: resp.TypeUrl, VersionInfo: resp.VersionInfo, ResponseNonce: resp.Nonce}
-			if resp.TypeUrl == EndpointType {
+			switch resp.TypeUrl {
+			case EndpointType:
 				edsVersion, edsNonce = resp.VersionInfo, resp.Nonce
 				ack.ResourceNames = edsNames
+			case RouteType:
+				rdsVersion, rdsNonce = resp.VersionInfo, resp.Nonce
+				ack.ResourceNames = rdsNames
 			}
 			if err := stream.Send(ack); err != nil {
 				return
@@ -146,6 +158,16 @@ func (d *Istiod) ConnectProxy(ctx context.Context, o ProxyOptions) (*Proxy, erro
 				if names := edsClusters(resp.Resources); !slices.Equal(names, edsNames) {
 					edsNames = names
 					req := &discovery.DiscoveryRequest{Node: node, TypeUrl: EndpointType, ResourceNames: names, VersionInfo: edsVersion, ResponseNonce: edsNonce}
+					if err := stream.Send(req); err != nil {
+						return
+					}
+				}
+			}
+			// New listeners: ask for the routes their HTTP filters name.
+			if resp.TypeUrl == ListenerType {
+				if names := rdsRoutes(resp.Resources); !slices.Equal(names, rdsNames) {
+					rdsNames = names
+					req := &discovery.DiscoveryRequest{Node: node, TypeUrl: RouteType, ResourceNames: names, VersionInfo: rdsVersion, ResponseNonce: rdsNonce}
 					if err := stream.Send(req); err != nil {
 						return
 					}
@@ -205,6 +227,55 @@ func mergeEndpoints(old, got []*anypb.Any, names []string) []*anypb.Any {
 			var cla endpoint.ClusterLoadAssignment
 			if a.UnmarshalTo(&cla) == nil {
 				byName[cla.GetClusterName()] = a
+			}
+		}
+	}
+	var out []*anypb.Any
+	for _, n := range names {
+		if a, ok := byName[n]; ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// rdsRoutes are the sorted names of the route configurations the
+// listeners' HTTP connection managers fetch by RDS.
+func rdsRoutes(res []*anypb.Any) []string {
+	seen := map[string]bool{}
+	for _, a := range res {
+		var l listener.Listener
+		if a.UnmarshalTo(&l) != nil {
+			continue
+		}
+		chains := append([]*listener.FilterChain{l.GetDefaultFilterChain()}, l.GetFilterChains()...)
+		for _, fc := range chains {
+			for _, f := range fc.GetFilters() {
+				var h hcm.HttpConnectionManager
+				if f.GetTypedConfig().UnmarshalTo(&h) == nil {
+					if n := h.GetRds().GetRouteConfigName(); n != "" {
+						seen[n] = true
+					}
+				}
+			}
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// mergeRoutes keeps the newest configuration of every subscribed route.
+func mergeRoutes(old, got []*anypb.Any, names []string) []*anypb.Any {
+	byName := map[string]*anypb.Any{}
+	for _, list := range [][]*anypb.Any{old, got} {
+		for _, a := range list {
+			var rc route.RouteConfiguration
+			if a.UnmarshalTo(&rc) == nil {
+				byName[rc.GetName()] = a
 			}
 		}
 	}

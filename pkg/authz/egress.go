@@ -258,7 +258,7 @@ func (s *Snapshot) Egress(client *Workload, d *Service, sp ServicePort) Egress {
 	route := httpReq && s.httpListener(client, sc, sp.Port)
 	e.HTTP = route
 	step := Reason{Step: "egress", Policy: refOf(sc), Result: "unknown", Text: why}
-	fix := s.egressFix(client, sc, d)
+	fix := s.egressFix(client, sc, d, sp.Port)
 	switch {
 	case mode == RegistryOnly && route:
 		e.Via, e.Upstream, e.Outcome = ViaBlackHole, BlockAll, BadGateway
@@ -283,12 +283,14 @@ func (s *Snapshot) Egress(client *Workload, d *Service, sp ServicePort) Egress {
 
 // egressFix is the one-line fix for a destination the client does not
 // know, when one is obvious.
-func (s *Snapshot) egressFix(client *Workload, sc *SidecarCfg, d *Service) string {
+func (s *Snapshot) egressFix(client *Workload, sc *SidecarCfg, d *Service, port int32) string {
 	switch {
 	case !d.registered():
 		return fmt.Sprintf(" (fix: register %s with a ServiceEntry)", d.FQDN())
 	case !mesh.ExportedTo(mesh.Or(d.ExportTo, s.Mesh.ServiceExportTo), d.Namespace, client.Namespace):
 		return ""
+	case sc != nil && len(egressListeners(sc, port)) == 0:
+		return fmt.Sprintf(" (fix: give Sidecar %s an egress listener without a port, or for port %d, with host %q)", sc.Ref(), port, d.Namespace+"/"+d.FQDN())
 	case sc != nil:
 		return fmt.Sprintf(" (fix: add %q or %q to the egress hosts of Sidecar %s)", d.Namespace+"/*", d.Namespace+"/"+d.FQDN(), sc.Ref())
 	}

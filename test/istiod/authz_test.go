@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +41,8 @@ var policyGVRs = map[string]schema.GroupVersionResource{
 	"PeerAuthentication":  {Group: "security.istio.io", Version: "v1", Resource: "peerauthentications"},
 	"AuthorizationPolicy": {Group: "security.istio.io", Version: "v1", Resource: "authorizationpolicies"},
 	"DestinationRule":     {Group: "networking.istio.io", Version: "v1", Resource: "destinationrules"},
+	"Sidecar":             {Group: "networking.istio.io", Version: "v1", Resource: "sidecars"},
+	"ServiceEntry":        {Group: "networking.istio.io", Version: "v1", Resource: "serviceentries"},
 }
 
 var (
@@ -158,6 +162,39 @@ type bed struct {
 	marker   int
 	outcomes []string       // per comparison, how many cells had each outcome
 	total    map[string]int // over all comparisons
+	// external are hosts outside every registry that compare adds as
+	// matrix columns.
+	external []string
+	// relabelled are the labels of existing namespaces before the bed
+	// changed them.
+	relabelled map[string]map[string]string
+}
+
+// relabel gives an existing namespace the labels, remembering its own.
+func (b *bed) relabel(t *testing.T, name string, lbls map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	ns, err := b.m.kc.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, done := b.relabelled[name]; !done {
+		b.relabelled[name] = ns.Labels
+	}
+	merged := map[string]string{}
+	for k, v := range ns.Labels {
+		merged[k] = v
+	}
+	for k, v := range lbls {
+		merged[k] = v
+	}
+	if lbls == nil {
+		merged = b.relabelled[name]
+	}
+	ns.Labels = merged
+	if _, err := b.m.kc.CoreV1().Namespaces().Update(ctx, ns, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func histogram(m map[string]int) string {
@@ -187,6 +224,7 @@ type decoded struct {
 	clusters  map[string]*cluster.Cluster
 	endpoints map[string]*endpoint.ClusterLoadAssignment
 	listeners map[string]*listener.Listener
+	routes    map[string]*route.RouteConfiguration
 }
 
 // decode reads the proxy's resources once per sync.
@@ -195,7 +233,7 @@ func (tr *tracked) decode(t *testing.T) *decoded {
 	if tr.view != nil {
 		return tr.view
 	}
-	v := &decoded{clusters: map[string]*cluster.Cluster{}, endpoints: map[string]*endpoint.ClusterLoadAssignment{}, listeners: map[string]*listener.Listener{}}
+	v := &decoded{clusters: map[string]*cluster.Cluster{}, endpoints: map[string]*endpoint.ClusterLoadAssignment{}, listeners: map[string]*listener.Listener{}, routes: map[string]*route.RouteConfiguration{}}
 	for _, a := range tr.Resources(testcluster.ClusterType) {
 		c := &cluster.Cluster{}
 		if err := a.UnmarshalTo(c); err != nil {
@@ -216,6 +254,13 @@ func (tr *tracked) decode(t *testing.T) *decoded {
 			t.Fatal(err)
 		}
 		v.listeners[l.GetName()] = l
+	}
+	for _, a := range tr.Resources(testcluster.RouteType) {
+		rc := &route.RouteConfiguration{}
+		if err := a.UnmarshalTo(rc); err != nil {
+			t.Fatal(err)
+		}
+		v.routes[rc.GetName()] = rc
 	}
 	tr.view = v
 	return v
@@ -239,12 +284,13 @@ func (tr *tracked) record(seq int, typ string, res []*anypb.Any) {
 }
 
 // synced says whether the proxy got the clusters that hold the marker and,
-// after them, listeners and endpoints: the whole push that followed.
+// after them, listeners, endpoints and routes: the whole push that
+// followed (the marker's HTTP port gives every proxy a route to receive).
 func (tr *tracked) synced(marker string) bool {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	s, ok := tr.markers[marker]
-	return ok && tr.last[testcluster.ListenerType] > s && tr.last[testcluster.EndpointType] > s
+	return ok && tr.last[testcluster.ListenerType] > s && tr.last[testcluster.EndpointType] > s && tr.last[testcluster.RouteType] > s
 }
 
 func newBed(t *testing.T, m *mesh, objs []*unstructured.Unstructured, subnet int) *bed {
@@ -254,7 +300,7 @@ func newBed(t *testing.T, m *mesh, objs []*unstructured.Unstructured, subnet int
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bed{m: m, dc: dc, pods: map[string]*corev1.Pod{}, proxies: map[string]*tracked{}, total: map[string]int{}, applied: map[string]*unstructured.Unstructured{}}
+	b := &bed{m: m, dc: dc, pods: map[string]*corev1.Pod{}, proxies: map[string]*tracked{}, total: map[string]int{}, applied: map[string]*unstructured.Unstructured{}, relabelled: map[string]map[string]string{}}
 	exists := func(err error) {
 		t.Helper()
 		if err != nil && !apierrors.IsAlreadyExists(err) {
@@ -266,6 +312,12 @@ func newBed(t *testing.T, m *mesh, objs []*unstructured.Unstructured, subnet int
 		switch o.GetKind() {
 		case "Namespace":
 			_, err := m.kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: o.GetName(), Labels: o.GetLabels()}}, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) && o.GetName() == "default" {
+				// The API server's own namespace: label it as the file
+				// does, and put its labels back at close.
+				b.relabel(t, o.GetName(), o.GetLabels())
+				err = nil
+			}
 			exists(err)
 			_, err = m.kc.CoreV1().ServiceAccounts(o.GetName()).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
 			exists(err)
@@ -456,6 +508,10 @@ func (b *bed) apply(t *testing.T, set []*unstructured.Unstructured) {
 	}
 }
 
+// syncPort is the marker's port: one no test calls, so that the listener
+// and route it adds to every proxy change no outcome.
+const syncPort = 15999
+
 // sync waits until every proxy has what istiod pushed after the changes
 // made so far: a new ServiceEntry host is created last, and each proxy
 // must receive its cluster, then listeners and endpoints after it.
@@ -472,14 +528,14 @@ func (b *bed) sync(t *testing.T) {
 		"metadata": map[string]any{"name": name, "namespace": "istio-system"},
 		"spec": map[string]any{
 			"hosts": []any{host}, "location": "MESH_EXTERNAL", "resolution": "STATIC",
-			"ports":     []any{map[string]any{"number": int64(80), "name": "http", "protocol": "HTTP"}},
+			"ports":     []any{map[string]any{"number": int64(syncPort), "name": "http", "protocol": "HTTP"}},
 			"endpoints": []any{map[string]any{"address": "192.0.2.10"}},
 		},
 	}}
 	if _, err := b.dc.Resource(serviceEntries).Namespace("istio-system").Create(ctx, se, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	clusterName := "outbound|80||" + host
+	clusterName := fmt.Sprintf("outbound|%d||%s", syncPort, host)
 	deadline := time.Now().Add(40 * time.Second)
 	for id, tr := range b.proxies {
 		tr.view = nil
@@ -506,17 +562,21 @@ func (b *bed) compare(t *testing.T, label string, scope []string) (int, int) {
 	for _, s := range scope {
 		args = append(args, "--from", s, "--to", s)
 	}
+	for _, h := range b.external {
+		args = append(args, "--to", h)
+	}
 	out, code := meshctl(b.m.c, args...)
 	if code != 0 {
 		t.Fatalf("%s: authz matrix: exit %d\n%s", label, code, out)
 	}
 	var mx struct {
 		Cells []struct {
-			From    string `json:"from"`
-			To      string `json:"to"`
-			Port    int32  `json:"port"`
-			Outcome string `json:"outcome"`
-			Summary string `json:"summary"`
+			From     string `json:"from"`
+			To       string `json:"to"`
+			Port     int32  `json:"port"`
+			Outcome  string `json:"outcome"`
+			Summary  string `json:"summary"`
+			Upstream string `json:"upstream"`
 		} `json:"cells"`
 	}
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &mx); err != nil {
@@ -525,16 +585,16 @@ func (b *bed) compare(t *testing.T, label string, scope []string) (int, int) {
 	agree := 0
 	seen := map[string]int{}
 	for _, c := range mx.Cells {
-		got, why := b.envoyOutcome(t, c.From, c.To, c.Port)
+		got, up, why := b.envoyOutcome(t, c.From, c.To, c.Port)
 		seen[got]++
 		if os.Getenv("MESHCTL_ISTIOD_CELLS") != "" {
-			t.Logf("%s: %s → %s:%d: meshctl %s, Envoy %s (%s)", label, c.From, c.To, c.Port, c.Outcome, got, why)
+			t.Logf("%s: %s → %s:%d: meshctl %s via %q, Envoy %s via %q (%s)", label, c.From, c.To, c.Port, c.Outcome, c.Upstream, got, up, why)
 		}
-		if got == c.Outcome {
+		if got == c.Outcome && up == c.Upstream {
 			agree++
 			continue
 		}
-		t.Errorf("%s: %s → %s:%d: meshctl predicts %s (%s); with istiod's config Envoy gives %s (%s)", label, c.From, c.To, c.Port, c.Outcome, c.Summary, got, why)
+		t.Errorf("%s: %s → %s:%d: meshctl predicts %s via %q (%s); with istiod's config Envoy gives %s via %q (%s)", label, c.From, c.To, c.Port, c.Outcome, c.Upstream, c.Summary, got, up, why)
 	}
 	b.outcomes = append(b.outcomes, fmt.Sprintf("%s: %s", label, histogram(seen)))
 	for k, n := range seen {
@@ -544,8 +604,10 @@ func (b *bed) compare(t *testing.T, label string, scope []string) (int, int) {
 }
 
 // envoyOutcome is what a GET / from the client workload to the service
-// port gets, following the resources istiod sent to the two proxies.
-func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, string) {
+// port (or external host) gets, following the resources istiod sent to
+// the two proxies, and the upstream the client's sidecar picked ("" with
+// no client sidecar).
+func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, string, string) {
 	t.Helper()
 	var svc *corev1.Service
 	for _, s := range b.services {
@@ -554,20 +616,110 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 		}
 	}
 	src := b.pods[from]
-	if svc == nil || src == nil {
+	if src == nil || (svc == nil && !slices.Contains(b.external, to) && !strings.Contains(to, ".meshctl.test")) {
 		t.Fatalf("cell %s → %s: not a workload and service of the bed", from, to)
 	}
+	var sp corev1.ServicePort
+	if svc != nil {
+		for _, p := range svc.Spec.Ports {
+			if p.Port == port {
+				sp = p
+			}
+		}
+	}
+	client := b.proxies[from]
+	if client == nil {
+		if svc == nil {
+			return "200", "", "no client sidecar: the application reaches the external host itself"
+		}
+		out, why := b.serverOutcome(t, src, svc, sp, upstream{}, "reset")
+		return out, "", why
+	}
+
+	// The client side: the listener, filter chain and route or TCP proxy
+	// Envoy takes for the connection, as curl makes it.
+	dstIP, host, http := externalIP, to, port != 443
+	if port != 80 {
+		host = fmt.Sprintf("%s:%d", to, port)
+	}
+	if svc != nil {
+		dstIP, host, http = svc.Spec.ClusterIP, fmt.Sprintf("%s.%s:%d", svc.Name, svc.Namespace, port), httpPort(sp)
+	}
+	v := client.decode(t)
+	p, err := v.clientPath(dstIP, uint32(port), host, http)
+	if err != nil {
+		t.Fatalf("%s → %s:%d: %v", from, to, port, err)
+	}
+	fail := "reset" // a refused TCP connection reaches the application
+	if p.http {
+		fail = "503" // the client sidecar answers a failed HTTP upstream
+	}
+	switch {
+	case p.status != 0:
+		return fmt.Sprint(p.status), p.upstream, p.why
+	case p.upstream == "BlackHoleCluster":
+		return fail, p.upstream, p.why
+	case p.upstream == "PassthroughCluster":
+		if svc == nil {
+			return "200", p.upstream, p.why + "; the external host answers"
+		}
+		out, why := b.serverOutcome(t, src, svc, sp, upstream{}, fail)
+		return out, p.upstream, p.why + "; " + why
+	case svc == nil:
+		if _, ok := v.clusters[p.upstream]; !ok {
+			return "none", p.upstream, p.why + "; the client has no such cluster"
+		}
+		return "200", p.upstream, p.why + "; the external service answers"
+	}
+	want := fmt.Sprintf("outbound|%d||%s.%s.svc.cluster.local", port, svc.Name, svc.Namespace)
+	if p.upstream != want {
+		return "other", p.upstream, p.why
+	}
+	backends := b.selected(svc)
+	if len(backends) != 1 {
+		return "none", p.upstream, fmt.Sprintf("%d backends", len(backends))
+	}
+	cl, ok := v.clusters[want]
+	if !ok {
+		return "none", p.upstream, "the client has no cluster " + want
+	}
+	cla, ok := v.endpoints[want]
+	if !ok {
+		return "none", p.upstream, "the client has no endpoints for " + want
+	}
+	up, err := clientUpstream(cl, cla, backends[0].Status.PodIP)
+	if err != nil {
+		t.Fatalf("%s → %s: %v", from, to, err)
+	}
+	out, why := b.serverOutcome(t, src, svc, sp, up, "503")
+	return out, p.upstream, why
+}
+
+// externalIP stands for the address DNS gives an external host: one no
+// listener is bound to.
+const externalIP = "203.0.113.80"
+
+// httpPort says whether curl's request to the port is plaintext HTTP as
+// the sidecar sees it: the port is not declared TCP or TLS.
+func httpPort(sp corev1.ServicePort) bool {
+	name, _, _ := strings.Cut(strings.ToLower(sp.Name), "-")
+	switch name {
+	case "tcp", "tls", "https", "mongo", "mysql", "redis":
+		return false
+	}
+	return true
+}
+
+// serverOutcome is what the service's one backend does with a connection
+// the client sends as up: its inbound filter chain, then RBAC. fail is
+// what the client sees when the server refuses the connection.
+func (b *bed) serverOutcome(t *testing.T, src *corev1.Pod, svc *corev1.Service, sp corev1.ServicePort, up upstream, fail string) (string, string) {
+	t.Helper()
 	backends := b.selected(svc)
 	if len(backends) != 1 {
 		return "none", fmt.Sprintf("%d backends", len(backends))
 	}
 	dst := backends[0]
-	var sp corev1.ServicePort
-	for _, p := range svc.Spec.Ports {
-		if p.Port == port {
-			sp = p
-		}
-	}
 	dstPort := uint32(targetPort(dst, sp))
 	dstID := ""
 	for id, p := range b.pods {
@@ -575,35 +727,10 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 			dstID = id
 		}
 	}
-
-	// The client side: its cluster's transport socket for the endpoint.
-	var up upstream
-	client := b.proxies[from]
-	fail := "503" // a sidecar answers a failed upstream connection so
-	if client == nil {
-		fail = "reset" // an application without a sidecar sees the reset
-	} else {
-		host := fmt.Sprintf("outbound|%d||%s.%s.svc.cluster.local", port, svc.Name, svc.Namespace)
-		v := client.decode(t)
-		cl, ok := v.clusters[host]
-		if !ok {
-			return "none", "the client has no cluster " + host
-		}
-		cla, ok := v.endpoints[host]
-		if !ok {
-			return "none", "the client has no endpoints for " + host
-		}
-		var err error
-		if up, err = clientUpstream(cl, cla, dst.Status.PodIP); err != nil {
-			t.Fatalf("%s → %s: %v", from, to, err)
-		}
-	}
 	sends := "plaintext"
 	if up.tls {
 		sends = "mutual TLS"
 	}
-
-	// The server side: the inbound filter chain, then RBAC.
 	server := b.proxies[dstID]
 	if server == nil {
 		if up.tls {
@@ -624,7 +751,7 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 	}
 	c := call{
 		sni: up.sni, srcIP: src.Status.PodIP, dstIP: dst.Status.PodIP, dstPort: dstPort,
-		headers: map[string]string{":method": "GET", ":path": "/", ":authority": fmt.Sprintf("%s.%s:%d", svc.Name, svc.Namespace, port)},
+		headers: map[string]string{":method": "GET", ":path": "/", ":authority": fmt.Sprintf("%s.%s:%d", svc.Name, svc.Namespace, sp.Port)},
 	}
 	if up.tls {
 		sa := src.Spec.ServiceAccountName
@@ -635,7 +762,7 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 	}
 	denied, err := authorize(fc, c)
 	if err != nil {
-		t.Fatalf("%s → %s: chain %q: %v", from, to, fc.GetName(), err)
+		t.Fatalf("%s → %s: chain %q: %v", src.Name, svc.Name, fc.GetName(), err)
 	}
 	if denied != "" {
 		return "403", fmt.Sprintf("%s over %s: denied by %s in chain %q", c.headers[":method"], sends, denied, fc.GetName())
@@ -649,6 +776,9 @@ func (b *bed) close(t *testing.T) {
 	b.apply(t, nil)
 	for _, tr := range b.proxies {
 		tr.Close()
+	}
+	for name := range b.relabelled {
+		b.relabel(t, name, nil)
 	}
 	if b.marker > 0 {
 		_ = b.dc.Resource(serviceEntries).Namespace("istio-system").Delete(context.Background(), fmt.Sprintf("sync-%d", b.marker), metav1.DeleteOptions{})

@@ -22,6 +22,7 @@ import (
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	httprbac "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxy "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	netrbac "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
 	uritemplate "github.com/envoyproxy/go-control-plane/envoy/extensions/path/match/uri_template/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -454,4 +455,143 @@ func unpack(a *anypb.Any, m proto.Message) error {
 		return fmt.Errorf("no typed config")
 	}
 	return a.UnmarshalTo(m)
+}
+
+// hop is where a client sidecar sends a request: the upstream cluster,
+// or the status of a route that answers itself (upstream is then the
+// virtual host's name), and whether an HTTP route took it.
+type hop struct {
+	upstream string
+	status   uint32
+	http     bool
+	why      string
+}
+
+// clientPath follows a new connection through the client's outbound
+// listeners as Envoy does after iptables hands it over: the listener bound
+// to the destination address and port, else the one on 0.0.0.0 and the
+// port, else virtualOutbound itself; that listener's filter chain for a
+// plaintext connection (HTTP or not); then its TCP proxy's cluster, or its
+// HTTP route: the virtual host for the Host header and its first route.
+func (v *decoded) clientPath(dstIP string, port uint32, host string, http bool) (hop, error) {
+	var exact, wildcard *listener.Listener
+	for _, l := range v.listeners {
+		sa := l.GetAddress().GetSocketAddress()
+		if sa.GetPortValue() != port || l.GetName() == "virtualOutbound" {
+			continue
+		}
+		switch sa.GetAddress() {
+		case dstIP:
+			exact = l
+		case "0.0.0.0":
+			wildcard = l
+		}
+	}
+	l := exact
+	if l == nil {
+		l = wildcard
+	}
+	if l == nil {
+		l = v.listeners["virtualOutbound"]
+	}
+	if l == nil {
+		return hop{}, fmt.Errorf("no listener for %s:%d and no virtualOutbound", dstIP, port)
+	}
+	up := upstream{}
+	if http {
+		up.alpn = []string{"http/1.1"}
+	}
+	fc := inboundChain(l, dstIP, port, up)
+	if fc == nil {
+		return hop{}, fmt.Errorf("listener %s has no filter chain for %s:%d", l.GetName(), dstIP, port)
+	}
+	where := fmt.Sprintf("listener %s chain %q", l.GetName(), fc.GetName())
+	for _, f := range fc.GetFilters() {
+		var tcp tcpproxy.TcpProxy
+		if f.GetTypedConfig().UnmarshalTo(&tcp) == nil {
+			c := tcp.GetCluster()
+			if w := tcp.GetWeightedClusters().GetClusters(); c == "" && len(w) > 0 {
+				c = w[0].GetName()
+			}
+			return hop{upstream: c, why: where + ": TCP proxy to " + c}, nil
+		}
+		var h hcm.HttpConnectionManager
+		if f.GetTypedConfig().UnmarshalTo(&h) != nil {
+			continue
+		}
+		rc := h.GetRouteConfig()
+		if name := h.GetRds().GetRouteConfigName(); name != "" {
+			if rc = v.routes[name]; rc == nil {
+				return hop{}, fmt.Errorf("%s names route %q, which the proxy did not receive", where, name)
+			}
+		}
+		return routeHop(rc, host, where)
+	}
+	return hop{}, fmt.Errorf("%s has neither a TCP proxy nor an HTTP connection manager", where)
+}
+
+// routeHop picks the virtual host for the Host header (exact domain, then
+// the longest suffix wildcard, then the longest prefix wildcard, then "*")
+// and the first of its routes that takes GET /.
+func routeHop(rc *route.RouteConfiguration, host, where string) (hop, error) {
+	if rc.GetIgnorePortInHostMatching() {
+		if h, _, ok := strings.Cut(host, ":"); ok {
+			host = h
+		}
+	}
+	var best *route.VirtualHost
+	rank := func(d string) int { // higher is more specific; -1 no match
+		switch {
+		case d == host:
+			return 1 << 20
+		case strings.HasPrefix(d, "*") && d != "*" && strings.HasSuffix(host, d[1:]):
+			return 1<<19 + len(d)
+		case strings.HasSuffix(d, "*") && d != "*" && strings.HasPrefix(host, d[:len(d)-1]):
+			return 1<<18 + len(d)
+		case d == "*":
+			return 0
+		}
+		return -1
+	}
+	bestRank := -1
+	for _, vh := range rc.GetVirtualHosts() {
+		for _, d := range vh.GetDomains() {
+			if r := rank(d); r > bestRank {
+				best, bestRank = vh, r
+			}
+		}
+	}
+	where = fmt.Sprintf("%s, route %q", where, rc.GetName())
+	if best == nil {
+		return hop{http: true, status: 404, why: where + ": no virtual host for " + host}, nil
+	}
+	where = fmt.Sprintf("%s, virtual host %q", where, best.GetName())
+	for _, r := range best.GetRoutes() {
+		m := r.GetMatch()
+		if len(m.GetHeaders()) > 0 || len(m.GetQueryParameters()) > 0 {
+			continue
+		}
+		switch p := m.GetPathSpecifier().(type) {
+		case *route.RouteMatch_Prefix:
+			if !strings.HasPrefix("/", p.Prefix) {
+				continue
+			}
+		case *route.RouteMatch_Path:
+			if p.Path != "/" {
+				continue
+			}
+		case nil:
+		default:
+			return hop{}, fmt.Errorf("%s: route %q matches paths in a way this test does not model", where, r.GetName())
+		}
+		if dr := r.GetDirectResponse(); dr != nil {
+			return hop{upstream: best.GetName(), status: dr.GetStatus(), http: true, why: fmt.Sprintf("%s answers %d", where, dr.GetStatus())}, nil
+		}
+		c := r.GetRoute().GetCluster()
+		if w := r.GetRoute().GetWeightedClusters().GetClusters(); c == "" && len(w) > 0 {
+			c = w[0].GetName()
+		}
+		return hop{upstream: c, http: true, why: where + ": to " + c}, nil
+	}
+	return hop{http: true, status: 404, why: where + ": no route takes GET /"}, nil
 }

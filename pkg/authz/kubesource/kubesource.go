@@ -205,6 +205,20 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 				}
 				return items(len(l.Items), func(i int) any { return l.Items[i] }), nil
 			}},
+			{"sidecars", "networking.istio.io/v1", "Sidecar", true, func() ([]any, error) {
+				l, err := is.NetworkingV1().Sidecars(ns).List(ctx, opts)
+				if err != nil {
+					return nil, err
+				}
+				return items(len(l.Items), func(i int) any { return l.Items[i] }), nil
+			}},
+			{"serviceentries", "networking.istio.io/v1", "ServiceEntry", true, func() ([]any, error) {
+				l, err := is.NetworkingV1().ServiceEntries(ns).List(ctx, opts)
+				if err != nil {
+					return nil, err
+				}
+				return items(len(l.Items), func(i int) any { return l.Items[i] }), nil
+			}},
 		}
 		for _, li := range listers {
 			objs, err := li.list()
