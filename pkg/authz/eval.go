@@ -67,9 +67,9 @@ type Decision struct {
 
 // Result is the predicted outcome of a Request.
 type Result struct {
-	From    string     `json:"from"`
-	To      string     `json:"to"`
-	Port    int32      `json:"port"`
+	From    string  `json:"from"`
+	To      string  `json:"to"`
+	Port    int32   `json:"port"`
 	Outcome Outcome `json:"outcome"`
 	Summary string  `json:"summary"`
 	// Upstream is the cluster the client's sidecar sends the request to
