@@ -168,6 +168,8 @@ type bed struct {
 	// relabelled are the labels of existing namespaces before the bed
 	// changed them.
 	relabelled map[string]map[string]string
+	// undo deletes what the bed created, newest first at close.
+	undo []func(context.Context) error
 }
 
 // relabel gives an existing namespace the labels, remembering its own.
@@ -325,6 +327,11 @@ func newBed(t *testing.T, m *mesh, objs []*unstructured.Unstructured, subnet int
 			var svc corev1.Service
 			convert(t, o, &svc)
 			got, err := m.kc.CoreV1().Services(svc.Namespace).Create(ctx, &svc, metav1.CreateOptions{})
+			if err == nil {
+				b.undo = append(b.undo, func(ctx context.Context) error {
+					return m.kc.CoreV1().Services(svc.Namespace).Delete(ctx, svc.Name, metav1.DeleteOptions{})
+				})
+			}
 			if apierrors.IsAlreadyExists(err) {
 				got, err = m.kc.CoreV1().Services(svc.Namespace).Get(ctx, svc.Name, metav1.GetOptions{})
 			}
@@ -337,6 +344,11 @@ func newBed(t *testing.T, m *mesh, objs []*unstructured.Unstructured, subnet int
 			convert(t, o, &d)
 			deploys = append(deploys, &d)
 			_, err := dc.Resource(deployments).Namespace(d.Namespace).Create(ctx, o, metav1.CreateOptions{})
+			if err == nil {
+				b.undo = append(b.undo, func(ctx context.Context) error {
+					return dc.Resource(deployments).Namespace(d.Namespace).Delete(ctx, d.Name, metav1.DeleteOptions{})
+				})
+			}
 			exists(err)
 			if sa := d.Spec.Template.Spec.ServiceAccountName; sa != "" {
 				_, err := m.kc.CoreV1().ServiceAccounts(d.Namespace).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, metav1.CreateOptions{})
@@ -392,6 +404,11 @@ func (b *bed) startPod(t *testing.T, d *appsv1.Deployment, ip string) *corev1.Po
 	if err != nil {
 		t.Fatalf("pod of %s/%s: %v", d.Namespace, d.Name, err)
 	}
+	// A pod on no node is deleted at once, with no kubelet to wait for.
+	now := int64(0)
+	b.undo = append(b.undo, func(ctx context.Context) error {
+		return b.m.kc.CoreV1().Pods(d.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &now})
+	})
 	got.Status = corev1.PodStatus{
 		Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}, HostIP: "10.0.0.1",
 		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}, {Type: corev1.ContainersReady, Status: corev1.ConditionTrue}},
@@ -440,6 +457,11 @@ func (b *bed) endpointSlice(t *testing.T, svc *corev1.Service) {
 		slice.Ports = append(slice.Ports, discoveryv1.EndpointPort{Name: &name, Port: &port, Protocol: &proto})
 	}
 	_, err := b.m.kc.DiscoveryV1().EndpointSlices(svc.Namespace).Create(context.Background(), slice, metav1.CreateOptions{})
+	if err == nil {
+		b.undo = append(b.undo, func(ctx context.Context) error {
+			return b.m.kc.DiscoveryV1().EndpointSlices(svc.Namespace).Delete(ctx, slice.Name, metav1.DeleteOptions{})
+		})
+	}
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
@@ -771,7 +793,9 @@ func (b *bed) serverOutcome(t *testing.T, src *corev1.Pod, svc *corev1.Service, 
 }
 
 // close deletes the bed's policies and markers and disconnects its
-// proxies; namespaces, pods and services stay for later tests to ignore.
+// proxies, then deletes the pods, services, endpoint slices and
+// deployments it created, so that a later bed can use the same names;
+// namespaces and service accounts stay.
 func (b *bed) close(t *testing.T) {
 	b.apply(t, nil)
 	for _, tr := range b.proxies {
@@ -779,6 +803,11 @@ func (b *bed) close(t *testing.T) {
 	}
 	for name := range b.relabelled {
 		b.relabel(t, name, nil)
+	}
+	for i := len(b.undo) - 1; i >= 0; i-- {
+		if err := b.undo[i](context.Background()); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("cleaning up the bed: %v", err)
+		}
 	}
 	if b.marker > 0 {
 		_ = b.dc.Resource(serviceEntries).Namespace("istio-system").Delete(context.Background(), fmt.Sprintf("sync-%d", b.marker), metav1.DeleteOptions{})

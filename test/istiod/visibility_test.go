@@ -37,7 +37,8 @@ func TestVisibilityMatchesIstiod(t *testing.T) {
 	if err != nil || len(dirs) < 5 {
 		t.Fatalf("want the five visibility steps under %s, found %v (%v)", visibility, dirs, err)
 	}
-	scope := []string{"probe.default", "productpage.default", "*.foo", "*.bar"}
+	// Exact names: other tests leave Services of their own in foo and bar.
+	scope := []string{"probe.default", "productpage.default", "sleep.foo", "httpbin.foo", "httpbin.bar"}
 	agree, cells := 0, 0
 	for _, dir := range dirs {
 		step := filepath.Base(dir)

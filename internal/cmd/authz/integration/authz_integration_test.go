@@ -5,22 +5,18 @@ package integration
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/internal/cli"
 	"github.com/meshctl/meshctl/internal/testcluster"
 	"github.com/meshctl/meshctl/pkg/kube"
-	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
 func TestMain(m *testing.M) { testcluster.Main(m) }
@@ -34,40 +30,9 @@ func installCRDs(t *testing.T, kc *kube.Client) {
 }
 
 // apply creates or replaces every document of the files.
-func apply(t *testing.T, kc *kube.Client, paths ...string) {
+func apply(t *testing.T, _ *kube.Client, paths ...string) {
 	t.Helper()
-	ctx := context.Background()
-	err := yamlstream.ReadPaths(paths, nil, func(d yamlstream.Document) error {
-		if d.IsEmpty() {
-			return nil
-		}
-		var u unstructured.Unstructured
-		if err := yaml.Unmarshal(d.Raw, &u.Object); err != nil {
-			return fmt.Errorf("%s: %w", d.Where(), err)
-		}
-		gvk := u.GroupVersionKind()
-		m, err := kc.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			return fmt.Errorf("%s: %w", d.Where(), err)
-		}
-		var ri = kc.Dynamic.Resource(m.Resource)
-		if m.Scope.Name() == "namespace" {
-			ns := u.GetNamespace()
-			if ns == "" {
-				ns = "default"
-			}
-			_, err = ri.Namespace(ns).Apply(ctx, u.GetName(), &u, metav1.ApplyOptions{FieldManager: "authz-test", Force: true})
-		} else {
-			_, err = ri.Apply(ctx, u.GetName(), &u, metav1.ApplyOptions{FieldManager: "authz-test", Force: true})
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", d.Where(), kube.Explain(err, kc.Host()))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testcluster.Get(t).Apply(t, paths...)
 }
 
 // clearPolicies deletes every policy and the mesh ConfigMap, so that each
