@@ -452,3 +452,37 @@ func (s *Snapshot) namespaces() map[string]bool {
 	}
 	return out
 }
+
+// ingressEndpoint checks the Sidecar ingress listener that takes a
+// workload's port: istiod sends the port's traffic to its defaultEndpoint,
+// and when that is a local port the containers do not declare, nothing
+// answers: the server's sidecar replies 503 ("upstream connect error")
+// to HTTP, and resets TCP. It returns "" when nothing is wrong or nothing
+// can be told (no ingress listener, no declared ports, a unix socket).
+func (s *Snapshot) ingressEndpoint(w *Workload, port int32) (string, string) {
+	sc := s.SidecarFor(w)
+	if sc == nil || len(w.Ports) == 0 {
+		return "", ""
+	}
+	for _, in := range sc.Spec.GetIngress() {
+		if int32(in.GetPort().GetNumber()) != port {
+			continue
+		}
+		ep := in.GetDefaultEndpoint()
+		host, p, ok := strings.Cut(ep, ":")
+		if !ok || (host != "127.0.0.1" && host != "0.0.0.0" && host != "[::1]" && host != "[::]") {
+			return "", ""
+		}
+		var n int32
+		if _, err := fmt.Sscanf(p, "%d", &n); err != nil {
+			return "", ""
+		}
+		for _, declared := range w.Ports {
+			if declared == n {
+				return "", ""
+			}
+		}
+		return sc.Ref(), fmt.Sprintf("Sidecar %s sends port %d to defaultEndpoint %s, but %s declares no container port %d (it declares %v): upstream connect error, reset reason: connection failure", sc.Ref(), port, ep, w.ID(), n, w.Ports)
+	}
+	return "", ""
+}

@@ -287,6 +287,7 @@ func (s *Snapshot) decide(req Request, sp ServicePort, w *Workload, eg Egress) D
 			d.Reasons = append(d.Reasons, r)
 			s.audit(pols, a, &d)
 			d.Outcome, d.Summary = Allowed, fmt.Sprintf("allowed by ALLOW policy %s: %s", p.Ref(), text)
+			s.checkIngress(&d, w, port, a.http)
 			return d
 		}
 		d.Reasons = append(d.Reasons, r)
@@ -309,7 +310,22 @@ func (s *Snapshot) decide(req Request, sp ServicePort, w *Workload, eg Egress) D
 	} else {
 		d.Summary = fmt.Sprintf("%s; no DENY policy matched and no ALLOW policy applies to %s", n.Text, w.ID())
 	}
+	s.checkIngress(&d, w, port, a.http)
 	return d
+}
+
+// checkIngress turns an allowed request into the failure the server's
+// Sidecar ingress listener gives it, if any.
+func (s *Snapshot) checkIngress(d *Decision, w *Workload, port int32, http bool) {
+	ref, text := s.ingressEndpoint(w, port)
+	if ref == "" {
+		return
+	}
+	d.Reasons = append(d.Reasons, Reason{Step: "ingress", Policy: ref, Result: "failed", Text: text})
+	d.Outcome, d.Summary = TLSMismatch, text
+	if !http {
+		d.Outcome = Reset
+	}
 }
 
 func (s *Snapshot) audit(pols []*AuthzPolicy, a attrs, d *Decision) {

@@ -445,6 +445,7 @@ func (l *Loader) newWorkload(kind, name, ns string, meta metav1.ObjectMeta, spec
 			if p.Name != "" {
 				w.ContainerPorts[p.Name] = p.ContainerPort
 			}
+			w.Ports = append(w.Ports, p.ContainerPort)
 		}
 	}
 	w.Gateway = isGateway(meta)

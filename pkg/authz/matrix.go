@@ -249,7 +249,7 @@ func legendText(o Outcome) string {
 	case Unauthenticated:
 		return "401 bad token"
 	case TLSMismatch:
-		return "503 TLS mismatch"
+		return "503 refused upstream"
 	case BadGateway:
 		return "502 blocked"
 	case Reset:

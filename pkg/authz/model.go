@@ -76,7 +76,10 @@ type Workload struct {
 	IP string
 	// ContainerPorts maps container port names to numbers.
 	ContainerPorts map[string]int32
-	Where          string
+	// Ports are the port numbers the containers declare (empty: none
+	// declared, which says nothing about where the application listens).
+	Ports []int32
+	Where string
 }
 
 // ID is NAME.NAMESPACE, the name used on the command line and in tables.

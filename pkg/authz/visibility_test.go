@@ -10,7 +10,7 @@ import (
 // The seed's network-visibility walk, as samples/egress/visibility holds it.
 const visibilityDir = "../../samples/egress/visibility"
 
-var visibilitySteps = []string{"1-allow-any", "2-registry-only", "3-serviceentry", "4-strict-sidecar", "5-sidecar-override"}
+var visibilitySteps = []string{"1-allow-any", "2-registry-only", "3-serviceentry", "4-strict-sidecar", "5-sidecar-override", "6-ingress-default-endpoint"}
 
 func loadVisibility(t testing.TB, step string, extra ...string) *Snapshot {
 	t.Helper()
@@ -98,6 +98,12 @@ func TestVisibilityWalk(t *testing.T) {
 			{"sleep.foo", "httpbin.bar"}: BadGateway, {"sleep.foo", "www.baidu.com"}: BadGateway,
 			{"sleep.foo", "httpbin.foo"}: Allowed, {"httpbin.foo", "httpbin.bar"}: Allowed,
 			{"httpbin.foo", "www.baidu.com"}: Allowed,
+		},
+		// productpage's ingress listener sends 9080 to 127.0.0.1:10080,
+		// where it does not listen; other services are unaffected.
+		"6-ingress-default-endpoint": {
+			{"probe.default", "productpage.default"}: TLSMismatch, {"sleep.foo", "productpage.default"}: TLSMismatch,
+			{"probe.default", "httpbin.foo"}: Allowed,
 		},
 	}
 	for _, step := range visibilitySteps {

@@ -789,7 +789,39 @@ func (b *bed) serverOutcome(t *testing.T, src *corev1.Pod, svc *corev1.Service, 
 	if denied != "" {
 		return "403", fmt.Sprintf("%s over %s: denied by %s in chain %q", c.headers[":method"], sends, denied, fc.GetName())
 	}
+	// Where the chain delivers the request: a static endpoint (a Sidecar
+	// ingress defaultEndpoint) on a port the pod does not declare has
+	// nothing listening, and the server's sidecar answers 503 (resets TCP).
+	sv := server.decode(t)
+	h, err := sv.chainHop(fc, "inbound chain "+fc.GetName(), c.headers[":authority"])
+	if err != nil {
+		t.Fatalf("%s: %v", dstID, err)
+	}
+	if cl, ok := sv.clusters[h.upstream]; ok {
+		if p, static := staticPort(cl); static && !declares(dst, int32(p)) {
+			out := "503"
+			if !h.http {
+				out = "reset"
+			}
+			return out, fmt.Sprintf("%s accepted by chain %q, then %s sends it to port %d, which %s does not declare", sends, fc.GetName(), h.upstream, p, dst.Name)
+		}
+	}
 	return "200", fmt.Sprintf("%s accepted by chain %q", sends, fc.GetName())
+}
+
+// declares says whether a pod's containers declare the port (a pod that
+// declares none is taken to listen wherever it is sent).
+func declares(p *corev1.Pod, port int32) bool {
+	n := 0
+	for _, c := range p.Spec.Containers {
+		for _, cp := range c.Ports {
+			n++
+			if cp.ContainerPort == port {
+				return true
+			}
+		}
+	}
+	return n == 0
 }
 
 // close deletes the bed's policies and markers and disconnects its

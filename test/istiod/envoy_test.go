@@ -505,7 +505,12 @@ func (v *decoded) clientPath(dstIP string, port uint32, host string, http bool) 
 	if fc == nil {
 		return hop{}, fmt.Errorf("listener %s has no filter chain for %s:%d", l.GetName(), dstIP, port)
 	}
-	where := fmt.Sprintf("listener %s chain %q", l.GetName(), fc.GetName())
+	return v.chainHop(fc, fmt.Sprintf("listener %s chain %q", l.GetName(), fc.GetName()), host)
+}
+
+// chainHop is where a filter chain sends the connection: its TCP proxy's
+// cluster, or its HTTP connection manager's route for the Host header.
+func (v *decoded) chainHop(fc *listener.FilterChain, where, host string) (hop, error) {
 	for _, f := range fc.GetFilters() {
 		var tcp tcpproxy.TcpProxy
 		if f.GetTypedConfig().UnmarshalTo(&tcp) == nil {
@@ -528,6 +533,20 @@ func (v *decoded) clientPath(dstIP string, port uint32, host string, http bool) 
 		return routeHop(rc, host, where)
 	}
 	return hop{}, fmt.Errorf("%s has neither a TCP proxy nor an HTTP connection manager", where)
+}
+
+// staticPort is the port of a cluster's first static endpoint (a Sidecar
+// ingress listener's defaultEndpoint), and false for a cluster that keeps
+// the connection's original destination.
+func staticPort(c *cluster.Cluster) (uint32, bool) {
+	for _, le := range c.GetLoadAssignment().GetEndpoints() {
+		for _, lb := range le.GetLbEndpoints() {
+			if sa := lb.GetEndpoint().GetAddress().GetSocketAddress(); sa != nil {
+				return sa.GetPortValue(), true
+			}
+		}
+	}
+	return 0, false
 }
 
 // routeHop picks the virtual host for the Host header (exact domain, then

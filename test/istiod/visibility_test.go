@@ -20,7 +20,8 @@ const visibility = "../../samples/egress/visibility"
 // istio-system, then the ServiceEntry for www.baidu.com with the default
 // namespace's own Sidecar; then the seed's note that the global Sidecar
 // breaks cross-namespace calls under STRICT mTLS, and a workload's own
-// Sidecar overriding the outbound traffic policy. Each cell's client side is what Envoy does with
+// Sidecar overriding the outbound traffic policy; last the seed's ingress
+// defaultEndpoint where nothing listens. Each cell's client side is what Envoy does with
 // the listeners, routes and clusters istiod sends the client: the outbound
 // listener for the service's address and port (or 0.0.0.0, or the
 // catch-all), its HTTP route or TCP proxy, and the upstream it picks
@@ -34,8 +35,8 @@ func TestVisibilityMatchesIstiod(t *testing.T) {
 	defer m.setOutboundPolicy(t, "ALLOW_ANY")
 	b.external = []string{"www.baidu.com"}
 	dirs, err := filepath.Glob(filepath.Join(visibility, "[0-9]-*"))
-	if err != nil || len(dirs) < 5 {
-		t.Fatalf("want the five visibility steps under %s, found %v (%v)", visibility, dirs, err)
+	if err != nil || len(dirs) < 6 {
+		t.Fatalf("want the six visibility steps under %s, found %v (%v)", visibility, dirs, err)
 	}
 	// Exact names: other tests leave Services of their own in foo and bar.
 	scope := []string{"probe.default", "productpage.default", "sleep.foo", "httpbin.foo", "httpbin.bar"}
