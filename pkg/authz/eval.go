@@ -59,10 +59,13 @@ type Reason struct {
 
 // Decision is the outcome for one server workload.
 type Decision struct {
-	Workload string   `json:"workload"`
-	Outcome  Outcome  `json:"outcome"`
-	Summary  string   `json:"summary"`
-	Reasons  []Reason `json:"reasons"`
+	Workload string `json:"workload"`
+	// Cluster is the route's destination that reached the workload, when
+	// a VirtualService chose it.
+	Cluster string   `json:"cluster,omitempty"`
+	Outcome Outcome  `json:"outcome"`
+	Summary string   `json:"summary"`
+	Reasons []Reason `json:"reasons"`
 }
 
 // Result is the predicted outcome of a Request.
@@ -78,7 +81,10 @@ type Result struct {
 	Upstream string `json:"upstream,omitempty"`
 	// Client are the steps on the client's side (its Sidecar, the
 	// outbound traffic policy), when any took part.
-	Client  []Reason   `json:"client,omitempty"`
+	Client []Reason `json:"client,omitempty"`
+	// Route is what a VirtualService did with the request, when one
+	// applies.
+	Route   *Routing   `json:"route,omitempty"`
 	Backend []Decision `json:"backends"`
 }
 
@@ -104,6 +110,11 @@ func (s *Snapshot) Evaluate(req Request) Result {
 		res.Outcome, res.Summary = eg.Outcome, eg.Reasons[len(eg.Reasons)-1].Text
 		return res
 	}
+	if eg.Via == ViaCluster && requestIsHTTP(req.To, sp) {
+		if vs, _ := s.virtualServiceFor(req.From, req.To, sp.Port, req.Host); vs != nil {
+			return s.evaluateRoute(req, sp, eg, vs, res)
+		}
+	}
 	if req.To.External || (req.To.Kind == KindServiceEntry && len(req.To.Workloads) == 0) {
 		res.Outcome, res.Summary = Allowed, s.externalSummary(req.To, sp, eg)
 		return res
@@ -123,6 +134,81 @@ func (s *Snapshot) Evaluate(req Request) Result {
 		}
 	}
 	return res
+}
+
+// evaluateRoute follows a VirtualService: its action decides, or each
+// destination with weight gets the request, through its own workloads'
+// mTLS and policies.
+func (s *Snapshot) evaluateRoute(req Request, sp ServicePort, eg Egress, vs *VirtualSvc, res Result) Result {
+	rt := s.route(vs, req, req.To, sp)
+	res.Route = &rt
+	res.Client = append(res.Client, Reason{Step: "route", Policy: vs.Ref(), Result: rt.Action, Text: rt.Text})
+	if rt.Status != 0 {
+		res.Upstream = ""
+		res.Outcome, res.Summary = Outcome(fmt.Sprint(rt.Status)), rt.Text
+		return res
+	}
+	var clusters []string
+	for i, t := range rt.Targets {
+		if t.Weight <= 0 {
+			continue
+		}
+		clusters = append(clusters, t.Cluster)
+		d := s.serviceByHost(t.Host)
+		if d == nil {
+			res.Backend = append(res.Backend, Decision{Workload: t.Host, Cluster: t.Cluster, Outcome: TLSMismatch, Summary: fmt.Sprintf("%s: no Service or ServiceEntry has host %s: Envoy has no cluster for it (503)", rt.Text, t.Host)})
+			continue
+		}
+		ws, _, err := s.subsetWorkloads(clientNamespace(req.From, d), d, t.Subset)
+		if err != nil {
+			res.Backend = append(res.Backend, Decision{Workload: t.Host, Cluster: t.Cluster, Outcome: TLSMismatch, Summary: err.Error()})
+			continue
+		}
+		for _, w := range ws {
+			rt.Targets[i].Workloads = append(rt.Targets[i].Workloads, w.ID())
+		}
+		if d.External || (d.Kind == KindServiceEntry && len(d.Workloads) == 0) {
+			res.Backend = append(res.Backend, Decision{Workload: t.Host, Cluster: t.Cluster, Outcome: Allowed, Summary: s.externalSummary(d, ServicePort{Port: t.Port}, Egress{Via: ViaCluster, Upstream: t.Cluster})})
+			continue
+		}
+		if len(ws) == 0 {
+			res.Backend = append(res.Backend, Decision{Workload: t.Host, Cluster: t.Cluster, Outcome: TLSMismatch, Summary: fmt.Sprintf("%s%s selects no workload: no healthy upstream", t.Host, subsetSuffix(t.Subset))})
+			continue
+		}
+		tsp, ok := d.Port(t.Port)
+		if !ok {
+			res.Backend = append(res.Backend, Decision{Workload: t.Host, Cluster: t.Cluster, Outcome: TLSMismatch, Summary: fmt.Sprintf("%s has no port %d", t.Host, t.Port)})
+			continue
+		}
+		treq := req
+		treq.To = d
+		for _, w := range ws {
+			dec := s.decide(treq, tsp, w, eg)
+			dec.Cluster = t.Cluster
+			res.Backend = append(res.Backend, dec)
+		}
+	}
+	res.Route = &rt
+	res.Upstream = strings.Join(clusters, ",")
+	if len(res.Backend) == 0 {
+		res.Outcome, res.Summary = TLSMismatch, rt.Text+": no destination has weight"
+		return res
+	}
+	res.Outcome, res.Summary = res.Backend[0].Outcome, rt.Text+"; "+res.Backend[0].Summary
+	for _, d := range res.Backend[1:] {
+		if d.Outcome != res.Outcome {
+			res.Outcome = Mixed
+			res.Summary = rt.Text + ": the destinations' workloads disagree"
+		}
+	}
+	return res
+}
+
+func clientNamespace(w *Workload, d *Service) string {
+	if w != nil {
+		return w.Namespace
+	}
+	return d.Namespace
 }
 
 // externalSummary says how a request reaches a destination outside the

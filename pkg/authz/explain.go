@@ -15,13 +15,17 @@ func WriteExplanation(w io.Writer, r Result) error {
 	var b strings.Builder
 	b.WriteString(head + strings.Join(parts, ";\n"+strings.Repeat(" ", len(head))) + "\n")
 	if len(r.Client) > 0 {
-		fmt.Fprintf(&b, "\n%s -> %s:%d (client side): %s\n", r.From, r.To, r.Port, upstreamOr(r.Upstream))
+		fmt.Fprintf(&b, "\n%s -> %s:%d (client side): %s\n", r.From, r.To, r.Port, upstreamOr(r))
 		if err := writeReasons(&b, r.Client); err != nil {
 			return err
 		}
 	}
 	for _, d := range r.Backend {
-		fmt.Fprintf(&b, "\n%s -> %s:%d (workload %s): %s\n", r.From, r.To, r.Port, d.Workload, d.Outcome)
+		via := ""
+		if d.Cluster != "" {
+			via = ", " + d.Cluster
+		}
+		fmt.Fprintf(&b, "\n%s -> %s:%d (workload %s%s): %s\n", r.From, r.To, r.Port, d.Workload, via, d.Outcome)
 		if err := writeReasons(&b, d.Reasons); err != nil {
 			return err
 		}
@@ -38,11 +42,14 @@ func writeReasons(b *strings.Builder, rs []Reason) error {
 	return tw.Flush()
 }
 
-func upstreamOr(u string) string {
-	if u == "" {
-		return "no sidecar"
+func upstreamOr(r Result) string {
+	switch {
+	case r.Upstream != "":
+		return r.Upstream
+	case r.Route != nil:
+		return "answered by VirtualService " + r.Route.VirtualService
 	}
-	return u
+	return "no sidecar"
 }
 
 // WriteCheck writes `authz check` output: one line per policy in evaluation

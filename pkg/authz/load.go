@@ -198,6 +198,18 @@ func (l *Loader) add(env envelope, data []byte, where string) error {
 			return err
 		}
 		l.snap.ServiceEntries = append(l.snap.ServiceEntries, &SvcEntry{Meta: meta, Spec: &s})
+	case g == "networking.istio.io" && env.Kind == "VirtualService":
+		var s networking.VirtualService
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.snap.VirtualServices = append(l.snap.VirtualServices, &VirtualSvc{Meta: meta, Spec: &s})
+	case g == "networking.istio.io" && env.Kind == "Gateway":
+		var s networking.Gateway
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.snap.Gateways = append(l.snap.Gateways, &GatewayCfg{Meta: meta, Spec: &s})
 	case g == "authentication.istio.io" && (env.Kind == "MeshPolicy" || env.Kind == "Policy"):
 		return l.addV1alpha1(env, meta, spec)
 	}
@@ -309,7 +321,7 @@ type BuildOptions struct {
 
 // Build resolves workloads, services and the mesh config into a Snapshot.
 func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
-	s := &Snapshot{PeerAuthns: l.snap.PeerAuthns, DestRules: l.snap.DestRules, AuthzPolicies: l.snap.AuthzPolicies, ReqAuthns: l.snap.ReqAuthns, Sidecars: l.snap.Sidecars, ServiceEntries: l.snap.ServiceEntries}
+	s := &Snapshot{PeerAuthns: l.snap.PeerAuthns, DestRules: l.snap.DestRules, AuthzPolicies: l.snap.AuthzPolicies, ReqAuthns: l.snap.ReqAuthns, Sidecars: l.snap.Sidecars, ServiceEntries: l.snap.ServiceEntries, VirtualServices: l.snap.VirtualServices, Gateways: l.snap.Gateways}
 	s.Mesh = DefaultMesh(l.IstioNamespace)
 	if len(l.meshYAML) > 0 {
 		m, err := parseMesh(l.meshYAML, s.Mesh)
@@ -337,6 +349,8 @@ func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
 	sortMeta(s.ServiceEntries)
 	s.Services = append(l.buildServices(s.Workloads, s.Mesh.ClusterDomain), entryServices(s.ServiceEntries, s.Workloads)...)
 	sortMeta(s.Sidecars)
+	sortMeta(s.VirtualServices)
+	sortMeta(s.Gateways)
 	sortMeta(s.PeerAuthns)
 	sortMeta(s.DestRules)
 	sortMeta(s.AuthzPolicies)
@@ -366,6 +380,7 @@ func parseMesh(data []byte, def Mesh) (Mesh, error) {
 	m.TrustDomainAliases = mc.GetTrustDomainAliases()
 	m.DestinationRuleExportTo = mc.GetDefaultDestinationRuleExportTo()
 	m.ServiceExportTo = mc.GetDefaultServiceExportTo()
+	m.VirtualServiceExportTo = mc.GetDefaultVirtualServiceExportTo()
 	if p := mc.GetOutboundTrafficPolicy(); p != nil {
 		m.OutboundPolicy = p.GetMode().String()
 	}

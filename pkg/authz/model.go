@@ -43,6 +43,8 @@ type Mesh struct {
 	// ServiceExportTo is defaultServiceExportTo: the exportTo of a Service
 	// or ServiceEntry that sets none (empty: everywhere).
 	ServiceExportTo []string `json:"defaultServiceExportTo,omitempty"`
+	// VirtualServiceExportTo is defaultVirtualServiceExportTo.
+	VirtualServiceExportTo []string `json:"defaultVirtualServiceExportTo,omitempty"`
 	// OutboundPolicy is outboundTrafficPolicy.mode: ALLOW_ANY (traffic to
 	// hosts a sidecar does not know passes through) or REGISTRY_ONLY
 	// (it is blocked).
@@ -241,6 +243,8 @@ type Snapshot struct {
 	ReqAuthns       []*ReqAuthn
 	Sidecars        []*SidecarCfg
 	ServiceEntries  []*SvcEntry
+	VirtualServices []*VirtualSvc
+	Gateways        []*GatewayCfg
 
 	// cache memoises lookups that depend only on the snapshot (policies
 	// per workload, DestinationRule per client namespace and service).

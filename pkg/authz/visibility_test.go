@@ -2,6 +2,7 @@ package authz
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,5 +130,82 @@ func TestVisibilityWalk(t *testing.T) {
 	r := s.Evaluate(Request{From: w, To: d})
 	if len(r.Client) != 1 || r.Client[0].Policy != "istio-system/default" || !strings.Contains(r.Client[0].Text, `add "bar/*"`) || r.Upstream != BlockAll {
 		t.Errorf("sleep.foo -> httpbin.bar: want the global Sidecar named with its fix and upstream %s, got %+v (%s)", BlockAll, r.Client, r.Upstream)
+	}
+}
+
+// The seed's traffic shifting, as samples/helloworld/shift holds it.
+const shiftDir = "../../samples/helloworld/shift"
+
+func loadShift(t testing.TB, step string) *Snapshot {
+	t.Helper()
+	l := NewLoader("istio-system")
+	if err := l.AddPaths([]string{filepath.Join(shiftDir, "apps.yaml"), filepath.Join(shiftDir, step)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Build(BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestTrafficShift: the requests of the seed's chapter and where they go.
+func TestTrafficShift(t *testing.T) {
+	t.Parallel()
+	gw := "istio-ingressgateway.istio-system"
+	cases := []struct {
+		step, from  string
+		req         Request
+		want        Outcome
+		upstream    string
+		backends    []string
+		routeAction string
+	}{
+		{"1-subsets", "sleep.default", Request{}, Allowed, "outbound|5000||helloworld.default.svc.cluster.local", []string{"helloworld-v1.default", "helloworld-v2.default"}, ""},
+		{"2-all-v2", "sleep.default", Request{}, Allowed, "outbound|5000|v2|helloworld.default.svc.cluster.local", []string{"helloworld-v2.default"}, "route"},
+		{"2-all-v2", gw, Request{Path: "/hello"}, Allowed, "outbound|5000||helloworld.default.svc.cluster.local", []string{"helloworld-v1.default", "helloworld-v2.default"}, ""},
+		{"3-gateway", gw, Request{Path: "/hello"}, Allowed, "outbound|5000|v2|helloworld.default.svc.cluster.local", []string{"helloworld-v2.default"}, "route"},
+		{"3-gateway", gw, Request{Path: "/"}, "404", "", nil, "none"},
+		{"3-gateway", "sleep.default", Request{Path: "/hello"}, Allowed, "outbound|5000||helloworld.default.svc.cluster.local", []string{"helloworld-v1.default", "helloworld-v2.default"}, ""},
+		{"4-fault", "sleep.default", Request{Headers: map[string]string{"X-Chaos": "abort"}}, TLSMismatch, "", nil, "abort"},
+		{"4-fault", "sleep.default", Request{Path: "/old/x"}, "301", "", nil, "redirect"},
+		{"4-fault", "sleep.default", Request{Path: "/hello"}, Allowed, "outbound|5000|v2|helloworld.default.svc.cluster.local", []string{"helloworld-v2.default"}, "route"},
+	}
+	for _, c := range cases {
+		s := loadShift(t, c.step)
+		w, err := s.Workload(c.from, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _, err := s.Destination("helloworld.default", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := c.req
+		req.From, req.To = w, d
+		r := s.Evaluate(req)
+		var got []string
+		for _, b := range r.Backend {
+			got = append(got, b.Workload)
+		}
+		action := ""
+		if r.Route != nil {
+			action = r.Route.Action
+		}
+		if r.Outcome != c.want || r.Upstream != c.upstream || strings.Join(got, ",") != strings.Join(c.backends, ",") || action != c.routeAction {
+			t.Errorf("%s: %s %s%s: got %s via %q to %v (route %q: %s), want %s via %q to %v (route %q)", c.step, c.from, c.req.Path, fmt.Sprint(c.req.Headers), r.Outcome, r.Upstream, got, action, r.Summary, c.want, c.upstream, c.backends, c.routeAction)
+		}
+	}
+	// The seed's 0/100 in words.
+	s := loadShift(t, "3-gateway")
+	w, _ := s.Workload(gw, "")
+	d, _, _ := s.Destination("helloworld.default", "")
+	var b bytes.Buffer
+	if err := WriteExplanation(&b, s.Evaluate(Request{From: w, To: d, Path: "/hello"})); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "shift-gateway.txt", b.Bytes())
+	if !strings.Contains(b.String(), "subset v1 0%, helloworld.default.svc.cluster.local subset v2 100%") {
+		t.Errorf("the explanation does not give the weights:\n%s", b.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -43,6 +44,8 @@ var policyGVRs = map[string]schema.GroupVersionResource{
 	"DestinationRule":     {Group: "networking.istio.io", Version: "v1", Resource: "destinationrules"},
 	"Sidecar":             {Group: "networking.istio.io", Version: "v1", Resource: "sidecars"},
 	"ServiceEntry":        {Group: "networking.istio.io", Version: "v1", Resource: "serviceentries"},
+	"VirtualService":      {Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"},
+	"Gateway":             {Group: "networking.istio.io", Version: "v1", Resource: "gateways"},
 }
 
 var (
@@ -165,6 +168,9 @@ type bed struct {
 	// external are hosts outside every registry that compare adds as
 	// matrix columns.
 	external []string
+	// path and headers make the request something else than GET /.
+	path    string
+	headers map[string]string
 	// relabelled are the labels of existing namespaces before the bed
 	// changed them.
 	relabelled map[string]map[string]string
@@ -508,7 +514,9 @@ func (b *bed) apply(t *testing.T, set []*unstructured.Unstructured) {
 		want[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] = o
 	}
 	for key, o := range b.applied {
-		if _, keep := want[key]; !keep {
+		// What is gone, or changed under the same name (deleted here and
+		// created again below).
+		if w, keep := want[key]; !keep || !reflect.DeepEqual(w.Object["spec"], o.Object["spec"]) {
 			if err := b.dc.Resource(policyGVRs[o.GetKind()]).Namespace(o.GetNamespace()).Delete(ctx, o.GetName(), metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
@@ -586,6 +594,12 @@ func (b *bed) compare(t *testing.T, label string, scope []string) (int, int) {
 	}
 	for _, h := range b.external {
 		args = append(args, "--to", h)
+	}
+	if b.path != "" {
+		args = append(args, "--path", b.path)
+	}
+	for _, k := range sortedKeys(b.headers) {
+		args = append(args, "--header", k+"="+b.headers[k])
 	}
 	out, code := meshctl(b.m.c, args...)
 	if code != 0 {
@@ -668,7 +682,7 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 		dstIP, host, http = svc.Spec.ClusterIP, fmt.Sprintf("%s.%s:%d", svc.Name, svc.Namespace, port), httpPort(sp)
 	}
 	v := client.decode(t)
-	p, err := v.clientPath(dstIP, uint32(port), host, http)
+	p, err := v.clientPath(dstIP, uint32(port), call{headers: b.request(host)}, http)
 	if err != nil {
 		t.Fatalf("%s → %s:%d: %v", from, to, port, err)
 	}
@@ -693,28 +707,96 @@ func (b *bed) envoyOutcome(t *testing.T, from, to string, port int32) (string, s
 		}
 		return "200", p.upstream, p.why + "; the external service answers"
 	}
-	want := fmt.Sprintf("outbound|%d||%s.%s.svc.cluster.local", port, svc.Name, svc.Namespace)
-	if p.upstream != want {
-		return "other", p.upstream, p.why
+	// The route's clusters (several when weighted), each to its
+	// endpoints' pods: the outcome is theirs, "mixed" when they differ.
+	outcome, whys := "", []string{p.why}
+	for _, name := range strings.Split(p.upstream, ",") {
+		dsvc, dsp, ok := b.clusterService(name)
+		if !ok {
+			return "other", p.upstream, p.why + "; not a cluster of a bed service"
+		}
+		cl, ok := v.clusters[name]
+		if !ok {
+			return "none", p.upstream, p.why + "; the client has no cluster " + name
+		}
+		cla, ok := v.endpoints[name]
+		if !ok || len(cla.GetEndpoints()) == 0 {
+			return "503", p.upstream, p.why + "; no endpoints for " + name
+		}
+		for _, le := range cla.GetEndpoints() {
+			for _, lb := range le.GetLbEndpoints() {
+				ip := lb.GetEndpoint().GetAddress().GetSocketAddress().GetAddress()
+				dst := b.podAt(ip)
+				if dst == nil {
+					t.Fatalf("%s: endpoint %s of %s is no pod of the bed", from, ip, name)
+				}
+				up, err := clientUpstream(cl, cla, ip)
+				if err != nil {
+					t.Fatalf("%s → %s: %v", from, to, err)
+				}
+				out, why := b.serverOutcomeAt(t, src, dst, dsvc, dsp, up, "503")
+				whys = append(whys, dst.Name+": "+why)
+				if outcome == "" {
+					outcome = out
+				} else if outcome != out {
+					outcome = "mixed"
+				}
+			}
+		}
 	}
-	backends := b.selected(svc)
-	if len(backends) != 1 {
-		return "none", p.upstream, fmt.Sprintf("%d backends", len(backends))
+	return outcome, p.upstream, strings.Join(whys, "; ")
+}
+
+// clusterService is the bed service and port an outbound|PORT|SUBSET|HOST
+// cluster stands for.
+func (b *bed) clusterService(name string) (*corev1.Service, corev1.ServicePort, bool) {
+	parts := strings.Split(name, "|")
+	if len(parts) != 4 || parts[0] != "outbound" {
+		return nil, corev1.ServicePort{}, false
 	}
-	cl, ok := v.clusters[want]
-	if !ok {
-		return "none", p.upstream, "the client has no cluster " + want
+	for _, s := range b.services {
+		if parts[3] != s.Name+"."+s.Namespace+".svc.cluster.local" {
+			continue
+		}
+		for _, sp := range s.Spec.Ports {
+			if fmt.Sprint(sp.Port) == parts[1] {
+				return s, sp, true
+			}
+		}
 	}
-	cla, ok := v.endpoints[want]
-	if !ok {
-		return "none", p.upstream, "the client has no endpoints for " + want
+	return nil, corev1.ServicePort{}, false
+}
+
+// podAt is the bed's pod with the IP.
+func (b *bed) podAt(ip string) *corev1.Pod {
+	for _, p := range b.pods {
+		if p.Status.PodIP == ip {
+			return p
+		}
 	}
-	up, err := clientUpstream(cl, cla, backends[0].Status.PodIP)
-	if err != nil {
-		t.Fatalf("%s → %s: %v", from, to, err)
+	return nil
+}
+
+// request is the headers of the bed's request to host: GET / unless the
+// bed says otherwise, with the bed's extra headers.
+func (b *bed) request(host string) map[string]string {
+	h := map[string]string{":method": "GET", ":path": "/", ":authority": host}
+	if b.path != "" {
+		h[":path"] = b.path
 	}
-	out, why := b.serverOutcome(t, src, svc, sp, up, "503")
-	return out, p.upstream, why
+	for k, v := range b.headers {
+		h[strings.ToLower(k)] = v
+	}
+	return h
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // externalIP stands for the address DNS gives an external host: one no
@@ -741,7 +823,12 @@ func (b *bed) serverOutcome(t *testing.T, src *corev1.Pod, svc *corev1.Service, 
 	if len(backends) != 1 {
 		return "none", fmt.Sprintf("%d backends", len(backends))
 	}
-	dst := backends[0]
+	return b.serverOutcomeAt(t, src, backends[0], svc, sp, up, fail)
+}
+
+// serverOutcomeAt is serverOutcome for one backend pod.
+func (b *bed) serverOutcomeAt(t *testing.T, src, dst *corev1.Pod, svc *corev1.Service, sp corev1.ServicePort, up upstream, fail string) (string, string) {
+	t.Helper()
 	dstPort := uint32(targetPort(dst, sp))
 	dstID := ""
 	for id, p := range b.pods {
@@ -773,7 +860,7 @@ func (b *bed) serverOutcome(t *testing.T, src *corev1.Pod, svc *corev1.Service, 
 	}
 	c := call{
 		sni: up.sni, srcIP: src.Status.PodIP, dstIP: dst.Status.PodIP, dstPort: dstPort,
-		headers: map[string]string{":method": "GET", ":path": "/", ":authority": fmt.Sprintf("%s.%s:%d", svc.Name, svc.Namespace, sp.Port)},
+		headers: b.request(fmt.Sprintf("%s.%s:%d", svc.Name, svc.Namespace, sp.Port)),
 	}
 	if up.tls {
 		sa := src.Spec.ServiceAccountName
@@ -793,7 +880,7 @@ func (b *bed) serverOutcome(t *testing.T, src *corev1.Pod, svc *corev1.Service, 
 	// ingress defaultEndpoint) on a port the pod does not declare has
 	// nothing listening, and the server's sidecar answers 503 (resets TCP).
 	sv := server.decode(t)
-	h, err := sv.chainHop(fc, "inbound chain "+fc.GetName(), c.headers[":authority"])
+	h, err := sv.chainHop(fc, "inbound chain "+fc.GetName(), c)
 	if err != nil {
 		t.Fatalf("%s: %v", dstID, err)
 	}

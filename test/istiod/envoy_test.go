@@ -20,6 +20,7 @@ import (
 	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	rbac "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
 	httprbac "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	netrbac "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
@@ -27,6 +28,7 @@ import (
 	uritemplate "github.com/envoyproxy/go-control-plane/envoy/extensions/path/match/uri_template/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcher "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -473,7 +475,7 @@ type hop struct {
 // port, else virtualOutbound itself; that listener's filter chain for a
 // plaintext connection (HTTP or not); then its TCP proxy's cluster, or its
 // HTTP route: the virtual host for the Host header and its first route.
-func (v *decoded) clientPath(dstIP string, port uint32, host string, http bool) (hop, error) {
+func (v *decoded) clientPath(dstIP string, port uint32, req call, http bool) (hop, error) {
 	var exact, wildcard *listener.Listener
 	for _, l := range v.listeners {
 		sa := l.GetAddress().GetSocketAddress()
@@ -505,12 +507,12 @@ func (v *decoded) clientPath(dstIP string, port uint32, host string, http bool) 
 	if fc == nil {
 		return hop{}, fmt.Errorf("listener %s has no filter chain for %s:%d", l.GetName(), dstIP, port)
 	}
-	return v.chainHop(fc, fmt.Sprintf("listener %s chain %q", l.GetName(), fc.GetName()), host)
+	return v.chainHop(fc, fmt.Sprintf("listener %s chain %q", l.GetName(), fc.GetName()), req)
 }
 
 // chainHop is where a filter chain sends the connection: its TCP proxy's
 // cluster, or its HTTP connection manager's route for the Host header.
-func (v *decoded) chainHop(fc *listener.FilterChain, where, host string) (hop, error) {
+func (v *decoded) chainHop(fc *listener.FilterChain, where string, req call) (hop, error) {
 	for _, f := range fc.GetFilters() {
 		var tcp tcpproxy.TcpProxy
 		if f.GetTypedConfig().UnmarshalTo(&tcp) == nil {
@@ -530,7 +532,7 @@ func (v *decoded) chainHop(fc *listener.FilterChain, where, host string) (hop, e
 				return hop{}, fmt.Errorf("%s names route %q, which the proxy did not receive", where, name)
 			}
 		}
-		return routeHop(rc, host, where)
+		return routeHop(rc, req, where)
 	}
 	return hop{}, fmt.Errorf("%s has neither a TCP proxy nor an HTTP connection manager", where)
 }
@@ -551,8 +553,10 @@ func staticPort(c *cluster.Cluster) (uint32, bool) {
 
 // routeHop picks the virtual host for the Host header (exact domain, then
 // the longest suffix wildcard, then the longest prefix wildcard, then "*")
-// and the first of its routes that takes GET /.
-func routeHop(rc *route.RouteConfiguration, host, where string) (hop, error) {
+// and the first of its routes that takes the request (path and headers),
+// with a fault filter that aborts every request taken as its answer.
+func routeHop(rc *route.RouteConfiguration, req call, where string) (hop, error) {
+	host := req.headers[":authority"]
 	if rc.GetIgnorePortInHostMatching() {
 		if h, _, ok := strings.Cut(host, ":"); ok {
 			host = h
@@ -585,32 +589,76 @@ func routeHop(rc *route.RouteConfiguration, host, where string) (hop, error) {
 		return hop{http: true, status: 404, why: where + ": no virtual host for " + host}, nil
 	}
 	where = fmt.Sprintf("%s, virtual host %q", where, best.GetName())
+	path := req.headers[":path"]
+routes:
 	for _, r := range best.GetRoutes() {
 		m := r.GetMatch()
-		if len(m.GetHeaders()) > 0 || len(m.GetQueryParameters()) > 0 {
+		if len(m.GetQueryParameters()) > 0 {
 			continue
+		}
+		for _, h := range m.GetHeaders() {
+			ok, err := req.header(h)
+			if err != nil {
+				return hop{}, fmt.Errorf("%s: route %q: %v", where, r.GetName(), err)
+			}
+			if !ok {
+				continue routes
+			}
 		}
 		switch p := m.GetPathSpecifier().(type) {
 		case *route.RouteMatch_Prefix:
-			if !strings.HasPrefix("/", p.Prefix) {
+			if !strings.HasPrefix(path, p.Prefix) {
 				continue
 			}
 		case *route.RouteMatch_Path:
-			if p.Path != "/" {
+			if p.Path != path {
+				continue
+			}
+		case *route.RouteMatch_SafeRegex:
+			if ok, err := regexMatch(p.SafeRegex.GetRegex(), path); err != nil || !ok {
+				continue
+			}
+		case *route.RouteMatch_PathSeparatedPrefix:
+			if path != p.PathSeparatedPrefix && !strings.HasPrefix(path, strings.TrimSuffix(p.PathSeparatedPrefix, "/")+"/") {
 				continue
 			}
 		case nil:
 		default:
 			return hop{}, fmt.Errorf("%s: route %q matches paths in a way this test does not model", where, r.GetName())
 		}
+		if a, ok := r.GetTypedPerFilterConfig()["envoy.filters.http.fault"]; ok {
+			var f faultv3.HTTPFault
+			if err := a.UnmarshalTo(&f); err != nil {
+				return hop{}, err
+			}
+			pct := f.GetAbort().GetPercentage()
+			denominator := map[typev3.FractionalPercent_DenominatorType]uint32{typev3.FractionalPercent_HUNDRED: 100, typev3.FractionalPercent_TEN_THOUSAND: 10000, typev3.FractionalPercent_MILLION: 1000000}[pct.GetDenominator()]
+			if st := f.GetAbort().GetHttpStatus(); st != 0 && (pct == nil || pct.GetNumerator() >= denominator) {
+				return hop{status: st, http: true, why: fmt.Sprintf("%s: the fault filter aborts every request with %d", where, st)}, nil
+			}
+		}
 		if dr := r.GetDirectResponse(); dr != nil {
-			return hop{upstream: best.GetName(), status: dr.GetStatus(), http: true, why: fmt.Sprintf("%s answers %d", where, dr.GetStatus())}, nil
+			up := "" // a VirtualService's direct response names no upstream
+			if best.GetName() == "block_all" {
+				up = best.GetName()
+			}
+			return hop{upstream: up, status: dr.GetStatus(), http: true, why: fmt.Sprintf("%s answers %d", where, dr.GetStatus())}, nil
+		}
+		if rd := r.GetRedirect(); rd != nil {
+			code := map[route.RedirectAction_RedirectResponseCode]uint32{route.RedirectAction_MOVED_PERMANENTLY: 301, route.RedirectAction_FOUND: 302, route.RedirectAction_SEE_OTHER: 303, route.RedirectAction_TEMPORARY_REDIRECT: 307, route.RedirectAction_PERMANENT_REDIRECT: 308}[rd.GetResponseCode()]
+			return hop{status: code, http: true, why: fmt.Sprintf("%s redirects (%d)", where, code)}, nil
 		}
 		c := r.GetRoute().GetCluster()
-		if w := r.GetRoute().GetWeightedClusters().GetClusters(); c == "" && len(w) > 0 {
-			c = w[0].GetName()
+		if c == "" {
+			var names []string
+			for _, w := range r.GetRoute().GetWeightedClusters().GetClusters() {
+				if w.GetWeight().GetValue() > 0 {
+					names = append(names, w.GetName())
+				}
+			}
+			c = strings.Join(names, ",")
 		}
 		return hop{upstream: c, http: true, why: where + ": to " + c}, nil
 	}
-	return hop{http: true, status: 404, why: where + ": no route takes GET /"}, nil
+	return hop{http: true, status: 404, why: fmt.Sprintf("%s: no route takes %s %s", where, req.headers[":method"], path)}, nil
 }

@@ -127,7 +127,7 @@ func (b *bed) syncOutbound(t *testing.T, mode string) {
 		b.sync(t)
 		stale := ""
 		for id, tr := range b.proxies {
-			p, err := tr.decode(t).clientPath(externalIP, 1, "unknown.example", false)
+			p, err := tr.decode(t).clientPath(externalIP, 1, call{headers: b.request("unknown.example")}, false)
 			if err != nil {
 				t.Fatalf("%s: %v", id, err)
 			}

@@ -227,14 +227,15 @@ func (o *CanOptions) Run(ctx context.Context) error {
 
 // MatrixOptions are what `authz matrix` needs.
 type MatrixOptions struct {
-	Input  input.Flags
-	From   []string
-	To     []string
-	Port   int32
-	Method string
-	Path   string
-	Output string
-	f      *cmdutil.Factory
+	Input   input.Flags
+	From    []string
+	To      []string
+	Port    int32
+	Method  string
+	Path    string
+	Headers []string
+	Output  string
+	f       *cmdutil.Factory
 }
 
 func newMatrixCmd(f *cmdutil.Factory, runF func(*MatrixOptions) error) *cobra.Command {
@@ -267,6 +268,7 @@ and columns by NAME.NAMESPACE glob and keep the order given.`,
 	fs.Int32Var(&o.Port, "port", 0, "Service port to call (default: each service's first port)")
 	fs.StringVar(&o.Method, "method", "GET", "HTTP method")
 	fs.StringVar(&o.Path, "path", "/", "Request path")
+	fs.StringArrayVar(&o.Headers, "header", nil, "Request header KEY=VALUE; repeatable")
 	addOutput(cmd, &o.Output, "table", "table", "json", "dot", "svg")
 	return cmd
 }
@@ -279,6 +281,11 @@ func (o *MatrixOptions) Validate() error {
 	if o.Port < 0 || o.Port > 65535 {
 		return cmdutil.UsageErrorf("--port must be between 1 and 65535, not %d", o.Port)
 	}
+	for _, h := range o.Headers {
+		if k, _, ok := strings.Cut(h, "="); !ok || k == "" {
+			return cmdutil.UsageErrorf("--header must be KEY=VALUE, not %q", h)
+		}
+	}
 	return checkOutput(o.Output, "table", "json", "dot", "svg")
 }
 
@@ -288,7 +295,12 @@ func (o *MatrixOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m := s.Matrix(authz.MatrixOptions{From: o.From, To: o.To, Port: o.Port, Method: o.Method, Path: o.Path})
+	headers := map[string]string{}
+	for _, h := range o.Headers {
+		k, v, _ := strings.Cut(h, "=")
+		headers[k] = v
+	}
+	m := s.Matrix(authz.MatrixOptions{From: o.From, To: o.To, Port: o.Port, Method: o.Method, Path: o.Path, Headers: headers})
 	if len(m.Clients) == 0 || len(m.Services) == 0 {
 		fmt.Fprintf(o.f.ErrOut, "warning: the matrix is empty (%d client workloads, %d services selected)\n", len(m.Clients), len(m.Services))
 	}

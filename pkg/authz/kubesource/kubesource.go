@@ -219,6 +219,20 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 				}
 				return items(len(l.Items), func(i int) any { return l.Items[i] }), nil
 			}},
+			{"virtualservices", "networking.istio.io/v1", "VirtualService", true, func() ([]any, error) {
+				l, err := is.NetworkingV1().VirtualServices(ns).List(ctx, opts)
+				if err != nil {
+					return nil, err
+				}
+				return items(len(l.Items), func(i int) any { return l.Items[i] }), nil
+			}},
+			{"gateways", "networking.istio.io/v1", "Gateway", true, func() ([]any, error) {
+				l, err := is.NetworkingV1().Gateways(ns).List(ctx, opts)
+				if err != nil {
+					return nil, err
+				}
+				return items(len(l.Items), func(i int) any { return l.Items[i] }), nil
+			}},
 		}
 		for _, li := range listers {
 			objs, err := li.list()
