@@ -116,6 +116,11 @@ func (s *Snapshot) Evaluate(req Request) Result {
 		}
 	}
 	if req.To.External || (req.To.Kind == KindServiceEntry && len(req.To.Workloads) == 0) {
+		if v := s.network(req.From, nil, sp.Port, sp.Port, req.To.FQDN()); !v.allowed {
+			res.Client = append(res.Client, Reason{Step: "network", Policy: v.policy, Result: "dropped", Text: v.text})
+			res.Outcome, res.Summary = dropped(req.From, requestIsHTTP(req.To, sp)), v.text
+			return res
+		}
 		res.Outcome, res.Summary = Allowed, s.externalSummary(req.To, sp, eg)
 		return res
 	}
@@ -211,6 +216,20 @@ func clientNamespace(w *Workload, d *Service) string {
 	return d.Namespace
 }
 
+// dropped is what a client sees when the network drops its connection:
+// its sidecar gives up connecting and answers an HTTP request with 503 and
+// a TCP one by closing it; an application without a sidecar (or passed
+// through as TCP) waits until its own timeout.
+func dropped(client *Workload, http bool) Outcome {
+	switch {
+	case client == nil || !client.Sidecar:
+		return Timeout
+	case http:
+		return TLSMismatch
+	}
+	return Reset
+}
+
 // externalSummary says how a request reaches a destination outside the
 // mesh's model (an external ServiceEntry or host): it leaves the mesh, and
 // what answers is the far side's business.
@@ -268,6 +287,13 @@ func (s *Snapshot) decide(req Request, sp ServicePort, w *Workload, eg Egress) D
 			bare.Sidecar, bare.SidecarReason = false, "TCP passthrough"
 			from = &bare
 		}
+	}
+	if v := s.network(req.From, w, port, sp.Port, req.SourceIP); !v.allowed {
+		d.Reasons = append(d.Reasons, Reason{Step: "network", Policy: v.policy, Result: "dropped", Text: v.text})
+		d.Outcome, d.Summary = dropped(from, requestIsHTTP(req.To, sp)), v.text
+		return d
+	} else if v.policy != "" {
+		d.Reasons = append(d.Reasons, Reason{Step: "network", Policy: v.policy, Result: "allowed", Text: v.text})
 	}
 	server := s.ServerMode(w, port)
 	n := Negotiate(from, client, w, server)

@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
@@ -210,6 +211,12 @@ func (l *Loader) add(env envelope, data []byte, where string) error {
 			return err
 		}
 		l.snap.Gateways = append(l.snap.Gateways, &GatewayCfg{Meta: meta, Spec: &s})
+	case g == "networking.k8s.io" && env.Kind == "NetworkPolicy":
+		var np networkingv1.NetworkPolicy
+		if err := json.Unmarshal(data, &np); err != nil {
+			return err
+		}
+		l.snap.NetPolicies = append(l.snap.NetPolicies, &NetPolicy{Meta: meta, Spec: np.Spec})
 	case g == "authentication.istio.io" && (env.Kind == "MeshPolicy" || env.Kind == "Policy"):
 		return l.addV1alpha1(env, meta, spec)
 	}
@@ -321,7 +328,7 @@ type BuildOptions struct {
 
 // Build resolves workloads, services and the mesh config into a Snapshot.
 func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
-	s := &Snapshot{PeerAuthns: l.snap.PeerAuthns, DestRules: l.snap.DestRules, AuthzPolicies: l.snap.AuthzPolicies, ReqAuthns: l.snap.ReqAuthns, Sidecars: l.snap.Sidecars, ServiceEntries: l.snap.ServiceEntries, VirtualServices: l.snap.VirtualServices, Gateways: l.snap.Gateways}
+	s := &Snapshot{PeerAuthns: l.snap.PeerAuthns, DestRules: l.snap.DestRules, AuthzPolicies: l.snap.AuthzPolicies, ReqAuthns: l.snap.ReqAuthns, Sidecars: l.snap.Sidecars, ServiceEntries: l.snap.ServiceEntries, VirtualServices: l.snap.VirtualServices, Gateways: l.snap.Gateways, NetPolicies: l.snap.NetPolicies}
 	s.Mesh = DefaultMesh(l.IstioNamespace)
 	if len(l.meshYAML) > 0 {
 		m, err := parseMesh(l.meshYAML, s.Mesh)
@@ -351,6 +358,7 @@ func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
 	sortMeta(s.Sidecars)
 	sortMeta(s.VirtualServices)
 	sortMeta(s.Gateways)
+	sortMeta(s.NetPolicies)
 	sortMeta(s.PeerAuthns)
 	sortMeta(s.DestRules)
 	sortMeta(s.AuthzPolicies)

@@ -145,6 +145,7 @@ var outcomeColor = map[Outcome]string{
 	Denied:          "#c62828",
 	TLSMismatch:     "#ef6c00",
 	BadGateway:      "#8d6e63",
+	Timeout:         "#37474f",
 	Reset:           "#6a1b9a",
 	Unauthenticated: "#ad1457",
 	Mixed:           "#546e7a",
@@ -158,7 +159,7 @@ func colorOf(o Outcome) string {
 }
 
 func legend() []Outcome {
-	return []Outcome{Allowed, Denied, Unauthenticated, BadGateway, TLSMismatch, Reset, Mixed}
+	return []Outcome{Allowed, Denied, Unauthenticated, BadGateway, TLSMismatch, Reset, Timeout, Mixed}
 }
 
 // WriteDOT writes a Graphviz digraph: clients on the left, services on the
@@ -208,10 +209,22 @@ func (m *Matrix) WriteSVG(w io.Writer) error {
 	top := pad + int(float64(charW*maxLen(m.Services, 6))*0.75) + pad
 	// Column labels are rotated 45 degrees: leave room on the right.
 	width := left + cell*len(m.Services) + int(float64(charW*maxLen(m.Services, 6))*0.75) + pad
-	height := top + rowH*len(m.Clients) + pad + legendH + pad
 	if width < 420 {
 		width = 420
 	}
+	// The legend wraps onto as many rows as the width needs.
+	type entry struct{ x, row int }
+	var entries []entry
+	x, row := pad, 0
+	for _, o := range legend() {
+		w := 18 + charW*len(legendText(o))
+		if x > pad && x+w > width-pad {
+			x, row = pad, row+1
+		}
+		entries = append(entries, entry{x, row})
+		x += w + pad
+	}
+	height := top + rowH*len(m.Clients) + pad + legendH*(row+1) + pad
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
@@ -232,10 +245,10 @@ func (m *Matrix) WriteSVG(w io.Writer) error {
 		}
 	}
 	ly := top + rowH*len(m.Clients) + pad
-	x := pad
-	for _, o := range legend() {
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", x, ly, colorOf(o), x+18, ly+11, html.EscapeString(legendText(o)))
-		x += 18 + charW*len(legendText(o)) + pad
+	for i, o := range legend() {
+		e := entries[i]
+		y := ly + legendH*e.row
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", e.x, y, colorOf(o), e.x+18, y+11, html.EscapeString(legendText(o)))
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
@@ -254,6 +267,8 @@ func legendText(o Outcome) string {
 		return "503 refused upstream"
 	case BadGateway:
 		return "502 blocked"
+	case Timeout:
+		return "timeout (dropped)"
 	case Reset:
 		return "reset"
 	}

@@ -245,6 +245,7 @@ type Snapshot struct {
 	ServiceEntries  []*SvcEntry
 	VirtualServices []*VirtualSvc
 	Gateways        []*GatewayCfg
+	NetPolicies     []*NetPolicy
 
 	// cache memoises lookups that depend only on the snapshot (policies
 	// per workload, DestinationRule per client namespace and service).

@@ -177,6 +177,13 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 				}
 				return items(len(l.Items), func(i int) any { return &l.Items[i] }), nil
 			}},
+			{"networkpolicies", "networking.k8s.io/v1", "NetworkPolicy", false, func() ([]any, error) {
+				l, err := k.NetworkingV1().NetworkPolicies(ns).List(ctx, opts)
+				if err != nil {
+					return nil, err
+				}
+				return items(len(l.Items), func(i int) any { return &l.Items[i] }), nil
+			}},
 			{"peerauthentications", "security.istio.io/v1", "PeerAuthentication", true, func() ([]any, error) {
 				l, err := is.SecurityV1().PeerAuthentications(ns).List(ctx, opts)
 				if err != nil {
