@@ -109,9 +109,9 @@ func TestNetworkPolicyWalk(t *testing.T) {
 		},
 		// Network, then mTLS, then authorization: each decides for one client.
 		"6-with-mtls-and-deny": {
-			{"sleep.bar", "httpbin.bar"}:    drop(TLSMismatch, "bar/from-foo-and-legacy"),
-			{"sleep.legacy", "httpbin.bar"}: want{Reset, "mtls", ""},
-			{"sleep.foo", "httpbin.bar"}:    want{Denied, "deny", "bar/deny-foo-sleep"},
+			{"sleep.bar", "httpbin.bar"}:                         drop(TLSMismatch, "bar/from-foo-and-legacy"),
+			{"sleep.legacy", "httpbin.bar"}:                      want{Reset, "mtls", ""},
+			{"sleep.foo", "httpbin.bar"}:                         want{Denied, "deny", "bar/deny-foo-sleep"},
 			{"istio-ingressgateway.istio-system", "httpbin.bar"}: drop(TLSMismatch, "bar/from-foo-and-legacy"),
 		},
 	}
@@ -218,8 +218,8 @@ status: {podIP: 10.1.0.8}
 `
 	cases := []struct {
 		name, ns, policy string
-		from, to     string
-		want         Outcome
+		from, to         string
+		want             Outcome
 	}{
 		{"named port", "web", `
 spec:
