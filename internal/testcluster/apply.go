@@ -3,6 +3,7 @@ package testcluster
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,4 +56,16 @@ func (c *Cluster) Apply(t testing.TB, paths ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+var (
+	textLocation = regexp.MustCompile(`\n\s+at [^\n]*\(document \d+, line \d+\)`)
+	jsonLocation = regexp.MustCompile(`,\n\s*"where": "[^"\n]*"`)
+)
+
+// WithoutFileLocations drops what only answers read from files carry:
+// the file, document and line of each deciding object in `authz can`'s
+// text and JSON. Tests that compare live answers with offline ones use it.
+func WithoutFileLocations(out string) string {
+	return jsonLocation.ReplaceAllString(textLocation.ReplaceAllString(out, ""), "")
 }

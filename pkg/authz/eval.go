@@ -55,6 +55,9 @@ type Reason struct {
 	// skipped, denied, allowed.
 	Result string `json:"result"`
 	Text   string `json:"text"`
+	// Where is the file, document and line of Policy when it was read
+	// from a file ("" when read from a cluster: Policy names it there).
+	Where string `json:"where,omitempty"`
 }
 
 // Decision is the outcome for one server workload.
@@ -88,8 +91,18 @@ type Result struct {
 	Backend []Decision `json:"backends"`
 }
 
-// Evaluate predicts one request. It never panics on any snapshot.
+// Evaluate predicts one request, each reason located in the files it was
+// read from. It never panics on any snapshot.
 func (s *Snapshot) Evaluate(req Request) Result {
+	r := s.evaluate(req)
+	s.locate(r.Client)
+	for i := range r.Backend {
+		s.locate(r.Backend[i].Reasons)
+	}
+	return r
+}
+
+func (s *Snapshot) evaluate(req Request) Result {
 	from := "external"
 	if req.From != nil {
 		from = req.From.ID()

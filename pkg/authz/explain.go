@@ -38,6 +38,9 @@ func writeReasons(b *strings.Builder, rs []Reason) error {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for i, reason := range rs {
 		fmt.Fprintf(tw, "  %d.\t%s\t%s\t%s\n", i+1, reason.Step, reason.Result, reason.Text)
+		if reason.Where != "" {
+			fmt.Fprintf(tw, "\t\t\tat %s\n", reason.Where)
+		}
 	}
 	return tw.Flush()
 }

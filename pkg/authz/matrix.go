@@ -105,7 +105,7 @@ func (s *Snapshot) Matrix(o MatrixOptions) *Matrix {
 	}
 	for _, c := range clients {
 		for _, svc := range svcs {
-			r := s.Evaluate(Request{From: c, To: svc, Port: o.Port, Method: o.Method, Path: o.Path, Headers: o.Headers})
+			r := s.evaluate(Request{From: c, To: svc, Port: o.Port, Method: o.Method, Path: o.Path, Headers: o.Headers})
 			m.Cells = append(m.Cells, Cell{From: c.ID(), To: svc.ID(), Port: r.Port, Outcome: r.Outcome, Summary: r.Summary, Upstream: r.Upstream})
 		}
 	}

@@ -255,6 +255,10 @@ type Snapshot struct {
 	// portCache says, per client and port, whether the client's sidecar
 	// has a wildcard HTTP listener on the port.
 	portCache map[portKey]bool
+	// whereIndex maps kind and NAMESPACE/NAME to the object's file and
+	// line, for explanations (built on first use).
+	whereOnce  sync.Once
+	whereIndex map[string]string
 }
 
 type portKey struct {

@@ -136,6 +136,11 @@ func TestNetworkPolicyWalk(t *testing.T) {
 	if rs := r.Backend[0].Reasons; rs[0].Step != "network" || rs[0].Result != "allowed" || !strings.Contains(rs[0].Text, "bar/allow-from-foo ingress rule 0") {
 		t.Errorf("sleep.foo -> httpbin.bar: want the network step naming bar/allow-from-foo rule 0 first, got %+v", rs)
 	}
+	// The deciding policy is located in its file.
+	r = evalRef(t, loadNetpol(t, "1-default-deny"), "sleep.foo", "httpbin.bar")
+	if rs := r.Backend[0].Reasons; rs[0].Where != filepath.Join(netpolDir, "1-default-deny", "deny-ingress.yaml")+" (document 1, line 1)" {
+		t.Errorf("sleep.foo -> httpbin.bar: the network reason is at %q", rs[0].Where)
+	}
 	// The Service-port mistake comes with the port to write.
 	r = evalRef(t, loadNetpol(t, "4-port-restricted"), "sleep.foo", "httpbin.foo")
 	if !strings.Contains(r.Summary, "names port 8000, the Service's port") || !strings.Contains(r.Summary, "write 80") {

@@ -67,7 +67,7 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 			return nil, fmt.Errorf("listing namespaces: %w", kube.Explain(err, host))
 		}
 		for i := range list.Items {
-			if err := add(&list.Items[i], "v1", "Namespace", "cluster"); err != nil {
+			if err := add(&list.Items[i], "v1", "Namespace", authz.FromCluster); err != nil {
 				return nil, err
 			}
 		}
@@ -81,7 +81,7 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 			if err != nil {
 				return nil, fmt.Errorf("reading namespace %q: %w", n, kube.Explain(err, host))
 			}
-			if err := add(ns, "v1", "Namespace", "cluster"); err != nil {
+			if err := add(ns, "v1", "Namespace", authz.FromCluster); err != nil {
 				return nil, err
 			}
 		}
@@ -89,7 +89,7 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 	cm, err := c.Kubernetes.CoreV1().ConfigMaps(o.IstioNamespace).Get(ctx, "istio", metav1.GetOptions{})
 	switch {
 	case err == nil:
-		if err := add(cm, "v1", "ConfigMap", "cluster"); err != nil {
+		if err := add(cm, "v1", "ConfigMap", authz.FromCluster); err != nil {
 			return nil, err
 		}
 	case apierrors.IsNotFound(err):
@@ -100,12 +100,12 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 	// The injector's values name the cluster domain; without them (absent
 	// or not readable) it is cluster.local.
 	if inj, err := c.Kubernetes.CoreV1().ConfigMaps(o.IstioNamespace).Get(ctx, "istio-sidecar-injector", metav1.GetOptions{}); err == nil {
-		if err := add(inj, "v1", "ConfigMap", "cluster"); err != nil {
+		if err := add(inj, "v1", "ConfigMap", authz.FromCluster); err != nil {
 			return nil, err
 		}
 	}
 	for _, ns := range nss {
-		where := "cluster"
+		where := authz.FromCluster
 		type lister struct {
 			what, apiVersion, kind string
 			optional               bool

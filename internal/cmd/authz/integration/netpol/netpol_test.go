@@ -35,7 +35,7 @@ func run(args ...string) (string, string, int) {
 
 // TestLiveEqualsFiles applies each step (after removing the previous
 // one's policies) and compares matrix and can through --use-kube with the
-// same files offline.
+// same files offline (whose answers also give each policy's file and line).
 func TestLiveEqualsFiles(t *testing.T) {
 	c := testcluster.Get(t)
 	c.InstallIstioCRDs(t)
@@ -46,7 +46,7 @@ func TestLiveEqualsFiles(t *testing.T) {
 	}
 	order := []string{"--from", "sleep.foo", "--from", "sleep.bar", "--from", "sleep.legacy", "--from", "istio-ingressgateway.istio-system",
 		"--to", "httpbin.foo", "--to", "httpbin.bar", "--to", "httpbin.legacy", "--to", "www.baidu.com"}
-	dropped := 0
+	dropped, located := 0, 0
 	for _, dir := range dirs {
 		step := filepath.Base(dir)
 		clear(t, c)
@@ -65,16 +65,20 @@ func TestLiveEqualsFiles(t *testing.T) {
 			if offCode != 0 || liveCode != 0 {
 				t.Fatalf("%s: exit offline %d (%s), live %d (%s)", name, offCode, offErr, liveCode, liveErr)
 			}
-			if offOut != liveOut {
+			if testcluster.WithoutFileLocations(offOut) != liveOut {
 				t.Errorf("%s: live differs from files\n--- live\n%s\n--- files\n%s", name, liveOut, offOut)
 			}
 			dropped += strings.Count(liveOut, "the packets are dropped")
+			located += strings.Count(offOut, "samples/netpol/"+step)
 		}
 	}
 	// The answers must have come from the policies read live.
 	out, _, _ := run("--kubeconfig", c.AdminKubeconfig, "authz", "can", "sleep.bar", "httpbin.bar", "--use-kube", "-A")
 	if !strings.HasPrefix(out, "503: NetworkPolicy bar/from-foo-and-legacy isolates httpbin.bar") {
 		t.Errorf("live, last step: sleep.bar -> httpbin.bar: want 503 from the NetworkPolicy, got\n%s", out)
+	}
+	if located == 0 {
+		t.Error("no offline answer locates its policies in the step's files")
 	}
 	if dropped == 0 {
 		t.Error("no live answer names a dropped connection")
