@@ -121,15 +121,19 @@ func newCanCmd(f *cmdutil.Factory, runF func(*CanOptions) error) *cobra.Command 
 		Short: "Predict the outcome of one request, with the chain of reasons",
 		Long: `Predict the outcome of one request from workload FROM to TO: 200 allowed,
 403 denied by RBAC, 401 token rejected, 502 blocked by the client's sidecar,
-503 TLS mismatch or refused upstream, or reset. FROM is NAME.NAMESPACE (or
+503 TLS mismatch or refused upstream, reset, or timeout (dropped by a
+NetworkPolicy, for a client without a sidecar). FROM is NAME.NAMESPACE (or
 NAME with -n); TO is a service (NAME.NAMESPACE, NAME, or its cluster host
 name), a ServiceEntry host, or an external host or IP address, each with an
 optional :PORT.
 
 The explanation starts on the client's side when it matters (which Sidecar
 scopes the client, whether it imports the destination, what the outbound
-traffic policy does with a host it does not know), then lists mutual TLS
-negotiation and every policy and rule that matched or did not, and why.`,
+traffic policy does with a host it does not know, the VirtualService route),
+then lists the NetworkPolicies that let the connection through or drop it,
+mutual TLS negotiation and every policy and rule that matched or did not,
+and why. Each object that decided is named, with its file and line when it
+was read from files.`,
 		Example: `  meshctl authz can sleep.foo httpbin.bar -f samples/security/
   meshctl authz can sleep.foo httpbin.foo --path /ip --method POST --header x-user=alice --use-kube
   meshctl authz can probe.default www.baidu.com:80 -f samples/egress/
