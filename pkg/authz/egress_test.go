@@ -130,3 +130,68 @@ func TestDestinationNames(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkloadEntries: a VM's WorkloadEntry behind a MESH_INTERNAL
+// ServiceEntry and an inline endpoint without a proxy (samples/egress/vm).
+func TestWorkloadEntries(t *testing.T) {
+	t.Parallel()
+	l := NewLoader("istio-system")
+	if err := l.AddPaths([]string{"../../samples/security/scenarios/apps.yaml", "../../samples/egress/vm", "../../samples/security/scenarios/2-strict/strict.yaml"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Build(BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := s.Workload("mysql-vm-1.vm", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !vm.Sidecar || vm.IP != "10.20.0.11" || vm.Principal(s.Mesh.TrustDomain) != "cluster.local/ns/vm/sa/mysql-vm" || vm.Kind != "WorkloadEntry" {
+		t.Errorf("WorkloadEntry as read: %+v", vm)
+	}
+	cases := []struct {
+		from, to string
+		want     Outcome
+		decided  string
+	}{
+		// The VM's proxy enforces the mesh-wide STRICT and its ALLOW policy.
+		{"sleep.foo", "mysql.vm.example", Allowed, "allow"},
+		{"sleep.bar", "mysql.vm.example", Denied, "allow"},
+		{"sleep.legacy", "mysql.vm.example", Reset, "mtls"},
+		// No proxy on the old machine: plaintext, no policy.
+		{"sleep.foo", "cache.vm.example", Allowed, "mtls"},
+	}
+	for _, c := range cases {
+		w, err := s.Workload(c.from, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, port, err := s.Destination(c.to, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := s.Evaluate(Request{From: w, To: d, Port: port})
+		if r.Outcome != c.want || len(r.Backend) != 1 {
+			t.Errorf("%s -> %s = %s with %d backends, want %s (%s)", c.from, c.to, r.Outcome, len(r.Backend), c.want, r.Summary)
+			continue
+		}
+		if st, _, _ := decidingStep(r); st != c.decided {
+			t.Errorf("%s -> %s: decided by %s, want %s", c.from, c.to, st, c.decided)
+		}
+	}
+	w, _ := s.Workload("sleep.foo", "")
+	d, port, _ := s.Destination("cache.vm.example", "")
+	r := s.Evaluate(Request{From: w, To: d, Port: port})
+	if r.Backend[0].Workload != "legacy-cache-endpoint-0.vm" || !strings.Contains(r.Summary, "no sidecar") {
+		t.Errorf("inline endpoint: %s: %s", r.Backend[0].Workload, r.Summary)
+	}
+	// The WorkloadEntry's port for the service port's name is the one the
+	// VM's proxy receives on.
+	w, _ = s.Workload("sleep.foo", "")
+	d, port, _ = s.Destination("mysql.vm.example", "")
+	r = s.Evaluate(Request{From: w, To: d, Port: port})
+	if rs := r.Backend[0].Reasons; !strings.Contains(rs[1].Text, "mysql-vm-1.vm port 3307") {
+		t.Errorf("the VM's port: %+v", rs)
+	}
+}

@@ -36,6 +36,7 @@ type Loader struct {
 	namespaces map[string]map[string]string
 	pods       []*corev1.Pod
 	templates  []template
+	entries    []*workloadEntry
 	services   []*corev1.Service
 	meshYAML   []byte
 	meshWhere  string
@@ -211,6 +212,12 @@ func (l *Loader) add(env envelope, data []byte, where string) error {
 			return err
 		}
 		l.snap.Gateways = append(l.snap.Gateways, &GatewayCfg{Meta: meta, Spec: &s})
+	case g == "networking.istio.io" && env.Kind == "WorkloadEntry":
+		var s networking.WorkloadEntry
+		if err := s.UnmarshalJSON(spec); err != nil {
+			return err
+		}
+		l.entries = append(l.entries, &workloadEntry{meta: meta, spec: &s})
 	case g == "networking.k8s.io" && env.Kind == "NetworkPolicy":
 		var np networkingv1.NetworkPolicy
 		if err := json.Unmarshal(data, &np); err != nil {
@@ -431,6 +438,15 @@ func (l *Loader) workloads() []*Workload {
 		byKey[key] = w
 		out = append(out, w)
 	}
+	for _, e := range l.entries {
+		key := e.meta.Namespace + "/" + e.meta.Name
+		if _, ok := byKey[key]; ok {
+			continue
+		}
+		w := entryWorkload(e.meta.Name, e.meta.Namespace, e.spec, e.meta.Where)
+		byKey[key] = w
+		out = append(out, w)
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Namespace != out[j].Namespace {
 			return out[i].Namespace < out[j].Namespace
@@ -529,8 +545,42 @@ func (l *Loader) buildServices(ws []*Workload, domain string) []*Service {
 	return out
 }
 
+// workloadEntry is a WorkloadEntry as read: a VM or other workload
+// outside Kubernetes.
+type workloadEntry struct {
+	meta Meta
+	spec *networking.WorkloadEntry
+}
+
+// entryWorkload turns a WorkloadEntry (or a ServiceEntry's inline endpoint)
+// into a workload. istiod gives its endpoint the tlsMode of its
+// security.istio.io/tlsMode label, else istio when it has a service
+// account, else disabled: meshctl reads istio as "runs a proxy".
+func entryWorkload(name, ns string, e *networking.WorkloadEntry, where string) *Workload {
+	w := &Workload{Name: name, Namespace: ns, Kind: "WorkloadEntry", Labels: map[string]string{}, ServiceAccount: e.GetServiceAccount(), IP: e.GetAddress(), Where: where, ContainerPorts: map[string]int32{}, EntryPorts: map[string]int32{}}
+	for k, v := range e.GetLabels() {
+		w.Labels[k] = v
+	}
+	for k, v := range e.GetPorts() {
+		w.EntryPorts[k] = int32(v)
+	}
+	mode, why := "disabled", "no security.istio.io/tlsMode label and no service account"
+	if v, ok := w.Labels["security.istio.io/tlsMode"]; ok {
+		mode, why = v, "label security.istio.io/tlsMode="+v
+	} else if w.ServiceAccount != "" {
+		mode, why = "istio", "it has a service account"
+	}
+	w.Sidecar = mode == "istio"
+	w.SidecarReason = "WorkloadEntry tlsMode " + mode + " (" + why + ")"
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = "default"
+	}
+	return w
+}
+
 // entryServices makes a destination of every host of every ServiceEntry,
-// with the workloads its workloadSelector picks in its namespace.
+// with the workloads its workloadSelector picks in its namespace (pods and
+// WorkloadEntries) or its inline endpoints.
 func entryServices(entries []*SvcEntry, ws []*Workload) []*Service {
 	var out []*Service
 	for _, se := range entries {
@@ -548,6 +598,10 @@ func entryServices(entries []*SvcEntry, ws []*Workload) []*Service {
 				if w.Namespace == se.Namespace && selects(sel.GetLabels(), w.Labels) {
 					picked = append(picked, w)
 				}
+			}
+		} else {
+			for i, e := range se.Spec.GetEndpoints() {
+				picked = append(picked, entryWorkload(fmt.Sprintf("%s-endpoint-%d", se.Name, i), se.Namespace, e, se.Where))
 			}
 		}
 		for _, h := range se.Spec.GetHosts() {

@@ -81,7 +81,9 @@ type Workload struct {
 	// Ports are the port numbers the containers declare (empty: none
 	// declared, which says nothing about where the application listens).
 	Ports []int32
-	Where string
+	// EntryPorts are a WorkloadEntry's ports by the service port's name.
+	EntryPorts map[string]int32
+	Where      string
 }
 
 // ID is NAME.NAMESPACE, the name used on the command line and in tables.
@@ -168,6 +170,9 @@ func (s *Service) Port(p int32) (ServicePort, bool) {
 
 // TargetPort resolves a service port to the workload's port number.
 func (sp ServicePort) TargetPortOn(w *Workload) int32 {
+	if n, ok := w.EntryPorts[sp.Name]; ok && sp.Name != "" {
+		return n
+	}
 	switch {
 	case sp.TargetPort.Type == intstr.String && sp.TargetPort.StrVal != "":
 		if n, ok := w.ContainerPorts[sp.TargetPort.StrVal]; ok {

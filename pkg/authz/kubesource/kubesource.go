@@ -226,6 +226,13 @@ func Load(ctx context.Context, c *kube.Client, l *authz.Loader, o Options) ([]st
 				}
 				return items(len(l.Items), func(i int) any { return l.Items[i] }), nil
 			}},
+			{"workloadentries", "networking.istio.io/v1", "WorkloadEntry", true, func() ([]any, error) {
+				l, err := is.NetworkingV1().WorkloadEntries(ns).List(ctx, opts)
+				if err != nil {
+					return nil, err
+				}
+				return items(len(l.Items), func(i int) any { return l.Items[i] }), nil
+			}},
 			{"virtualservices", "networking.istio.io/v1", "VirtualService", true, func() ([]any, error) {
 				l, err := is.NetworkingV1().VirtualServices(ns).List(ctx, opts)
 				if err != nil {

@@ -86,7 +86,7 @@ func TestLiveEqualsFiles(t *testing.T) {
 }
 
 // clear deletes the steps' NetworkPolicies, PeerAuthentications and
-// AuthorizationPolicies.
+// AuthorizationPolicies, and the VM sample's entries.
 func clear(t *testing.T, c *testcluster.Cluster) {
 	t.Helper()
 	dc, err := dynamic.NewForConfig(c.AdminConfig())
@@ -97,11 +97,41 @@ func clear(t *testing.T, c *testcluster.Cluster) {
 		{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
 		{Group: "security.istio.io", Version: "v1", Resource: "peerauthentications"},
 		{Group: "security.istio.io", Version: "v1", Resource: "authorizationpolicies"},
+		{Group: "networking.istio.io", Version: "v1", Resource: "serviceentries"},
+		{Group: "networking.istio.io", Version: "v1", Resource: "workloadentries"},
 	} {
-		for _, ns := range []string{"foo", "bar", "legacy", "istio-system"} {
+		for _, ns := range []string{"foo", "bar", "legacy", "istio-system", "vm"} {
 			if err := dc.Resource(gvr).Namespace(ns).DeleteCollection(context.Background(), metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestWorkloadEntriesLive: a VM's WorkloadEntry and a ServiceEntry's
+// inline endpoint (samples/egress/vm) read live give the file's answers.
+func TestWorkloadEntriesLive(t *testing.T) {
+	c := testcluster.Get(t)
+	c.InstallIstioCRDs(t)
+	c.Apply(t, apps)
+	clear(t, c)
+	vm := samples + "egress/vm/"
+	c.Apply(t, vm)
+	for _, cmd := range [][]string{
+		{"authz", "matrix", "--from", "sleep.foo", "--from", "sleep.bar", "--from", "sleep.legacy", "--to", "mysql.vm.example", "--to", "cache.vm.example"},
+		{"authz", "can", "sleep.bar", "mysql.vm.example", "-o", "json"},
+	} {
+		offOut, offErr, offCode := run(append(append([]string{"--kubeconfig", filepath.Join(t.TempDir(), "none")}, cmd...), "-f", apps, "-f", vm)...)
+		liveOut, liveErr, liveCode := run(append(append([]string{"--kubeconfig", c.AdminKubeconfig}, cmd...), "--use-kube", "-A")...)
+		if offCode != 0 || liveCode != 0 {
+			t.Fatalf("%v: exit offline %d (%s), live %d (%s)", cmd, offCode, offErr, liveCode, liveErr)
+		}
+		if testcluster.WithoutFileLocations(offOut) != liveOut {
+			t.Errorf("%v: live differs from files\n--- live\n%s\n--- files\n%s", cmd, liveOut, offOut)
+		}
+		// sleep.bar is not the VM's allowed client: its proxy answers 403.
+		if !strings.Contains(liveOut, "403") {
+			t.Errorf("%v: the VM's proxy does not refuse sleep.bar:\n%s", cmd, liveOut)
 		}
 	}
 }
