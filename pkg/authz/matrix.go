@@ -189,7 +189,12 @@ func (m *Matrix) WriteDOT(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "  %q -> %q [label=%q, color=%q, fontcolor=%q%s];\n", "w:"+cell.From, "s:"+cell.To, string(cell.Outcome), colorOf(cell.Outcome), colorOf(cell.Outcome), style)
 	}
-	b.WriteString("}\n")
+	// The legend: one coloured row per outcome, as in the SVG.
+	b.WriteString("  legend [shape=none, margin=0, label=<<table border=\"0\" cellborder=\"0\" cellspacing=\"2\">")
+	for _, o := range legend() {
+		fmt.Fprintf(&b, "<tr><td bgcolor=%q width=\"14\"></td><td align=\"left\">%s</td></tr>", colorOf(o), html.EscapeString(legendText(o)))
+	}
+	b.WriteString("</table>>];\n}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
