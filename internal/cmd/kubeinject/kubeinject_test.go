@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -163,6 +164,96 @@ func TestAtomicOutput(t *testing.T) {
 	}
 	if read(t, good) != src {
 		t.Fatal("uninject --in-place did not restore the file")
+	}
+}
+
+// TestOutputThroughLinksAndFIFOs: -o and --in-place write through
+// symlinks (the link stays, its file changes, with its mode) and write a
+// FIFO directly instead of replacing it with a regular file.
+func TestOutputThroughLinksAndFIFOs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	want := read(t, golden)
+	real := filepath.Join(dir, "real.yaml")
+	if err := os.WriteFile(real, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink("real.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "", "kube-inject", "-f", input, "-o", link); code != 0 {
+		t.Fatalf("-o symlink: exit %d: %s", code, stderr)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("-o replaced the symlink: %v %v", st.Mode(), err)
+	}
+	if read(t, real) != want {
+		t.Fatal("-o did not write through the symlink")
+	}
+	if st, _ := os.Stat(real); st.Mode().Perm() != 0o600 {
+		t.Fatalf("-o changed the mode to %v", st.Mode().Perm())
+	}
+	// A link to a file that does not exist yet creates that file.
+	dangling := filepath.Join(dir, "dangling.yaml")
+	if err := os.Symlink("sub/new.yaml", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "", "kube-inject", "-f", input, "-o", dangling); code != 0 {
+		t.Fatalf("-o dangling symlink: exit %d: %s", code, stderr)
+	}
+	if read(t, filepath.Join(dir, "sub", "new.yaml")) != want {
+		t.Fatal("-o did not create the file the link names")
+	}
+	// --in-place through a symlink rewrites the file it names.
+	src := filepath.Join(dir, "src.yaml")
+	if err := os.WriteFile(src, []byte(read(t, input)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srcLink := filepath.Join(dir, "src-link.yaml")
+	if err := os.Symlink(src, srcLink); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "", "kube-inject", "-f", srcLink, "--in-place"); code != 0 {
+		t.Fatalf("--in-place symlink: exit %d: %s", code, stderr)
+	}
+	if st, _ := os.Lstat(srcLink); st.Mode()&os.ModeSymlink == 0 || read(t, src) != want {
+		t.Fatal("--in-place did not write through the symlink")
+	}
+	// A FIFO is written, not replaced.
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		b, err := os.ReadFile(fifo)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(b)
+	}()
+	if _, stderr, code := run(t, "", "x", "uninject", "-f", golden, "-o", fifo); code != 0 {
+		t.Fatalf("-o FIFO: exit %d: %s", code, stderr)
+	}
+	if out := <-got; out != read(t, input) {
+		t.Fatalf("the FIFO's reader got %q", out)
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("-o replaced the FIFO: %v %v", st.Mode(), err)
+	}
+	if _, stderr, code := run(t, "", "kube-inject", "-f", fifo, "--in-place"); code == 0 || !strings.Contains(stderr, "regular files only") {
+		t.Fatalf("--in-place on a FIFO: exit %d, %s", code, stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".meshctl-") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
 	}
 }
 

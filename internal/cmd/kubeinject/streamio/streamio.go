@@ -1,9 +1,10 @@
 // Package streamio runs a per-document transformation (inject, uninject)
 // over the files of -f and writes the result to standard output, to one file
-// (-o) or back to each input (--in-place). File writes are atomic: every
-// output goes to a temporary file in the target's directory and is renamed
-// into place only when all inputs were processed without error, so an error
-// leaves nothing written.
+// (-o) or back to each input (--in-place). Writes to regular files are
+// atomic: every output goes to a temporary file in the directory of the
+// file (through any symlinks) and is renamed into place only when all inputs
+// were processed without error, so an error leaves nothing written.
+// Devices, FIFOs and sockets (-o /dev/stdout) are written directly.
 package streamio
 
 import (
@@ -134,7 +135,6 @@ func readPath(p string, stdin io.Reader, fn func(yamlstream.Document) error) err
 }
 
 func inPlace(paths []string, fn Processor) error {
-	type pending struct{ tmp, target string }
 	var done []pending
 	cleanup := func() {
 		for _, p := range done {
@@ -142,13 +142,20 @@ func inPlace(paths []string, fn Processor) error {
 		}
 	}
 	for _, p := range paths {
-		var tmp string
-		err := atomicWrite(p, func(w io.Writer) error { return concat([]string{p}, nil, w, fn) }, &tmp)
+		if _, direct, err := resolveTarget(p); err != nil || direct {
+			cleanup()
+			if err == nil {
+				err = fmt.Errorf("--in-place rewrites regular files only; %s is not one", p)
+			}
+			return err
+		}
+		var k pending
+		err := atomicWrite(p, func(w io.Writer) error { return concat([]string{p}, nil, w, fn) }, &k)
 		if err != nil {
 			cleanup()
 			return err
 		}
-		done = append(done, pending{tmp, p})
+		done = append(done, k)
 	}
 	for _, p := range done {
 		if err := os.Rename(p.tmp, p.target); err != nil {
@@ -159,18 +166,75 @@ func inPlace(paths []string, fn Processor) error {
 	return nil
 }
 
-// atomicWrite writes through a temporary file next to target. With keep
-// nil it renames the file into place; otherwise it leaves the rename to the
-// caller and stores the temporary name in keep.
-func atomicWrite(target string, write func(io.Writer) error, keep *string) error {
-	dir := filepath.Dir(target)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".meshctl-*")
+// pending is a finished temporary file and the file it is to replace.
+type pending struct{ tmp, target string }
+
+// resolveTarget follows symlinks to the file that is to be written (which
+// need not exist yet) and says whether it is to be written directly: a
+// device, FIFO or socket, which a rename would replace.
+func resolveTarget(target string) (string, bool, error) {
+	real := target
+	for range 40 {
+		st, err := os.Lstat(real)
+		switch {
+		case os.IsNotExist(err):
+			return real, false, nil
+		case err != nil:
+			return "", false, fmt.Errorf("writing %s: %w", target, err)
+		case st.Mode()&os.ModeSymlink != 0:
+			link, err := os.Readlink(real)
+			if err != nil {
+				return "", false, fmt.Errorf("writing %s: %w", target, err)
+			}
+			if !filepath.IsAbs(link) {
+				link = filepath.Join(filepath.Dir(real), link)
+			}
+			real = link
+		case st.Mode().IsRegular():
+			return real, false, nil
+		case st.IsDir():
+			return "", false, fmt.Errorf("writing %s: is a directory", target)
+		default:
+			return real, true, nil
+		}
+	}
+	return "", false, fmt.Errorf("writing %s: too many levels of symbolic links", target)
+}
+
+// atomicWrite writes through a temporary file next to the file target
+// resolves to (a device or FIFO is written directly). With keep nil it
+// renames the file into place; otherwise it leaves the rename to the caller
+// and stores what to rename in keep.
+func atomicWrite(target string, write func(io.Writer) error, keep *pending) error {
+	real, direct, err := resolveTarget(target)
+	if err != nil {
+		return err
+	}
+	if direct {
+		f, err := os.OpenFile(real, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", target, err)
+		}
+		bw := bufio.NewWriterSize(f, 64<<10)
+		err = write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", target, err)
+		}
+		return nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(real), "."+filepath.Base(real)+".meshctl-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", target, err)
 	}
 	tmp := f.Name()
 	mode := os.FileMode(0o644)
-	if st, err := os.Stat(target); err == nil {
+	if st, err := os.Stat(real); err == nil {
 		mode = st.Mode().Perm()
 	}
 	bw := bufio.NewWriterSize(f, 64<<10)
@@ -189,10 +253,10 @@ func atomicWrite(target string, write func(io.Writer) error, keep *string) error
 		return err
 	}
 	if keep != nil {
-		*keep = tmp
+		*keep = pending{tmp, real}
 		return nil
 	}
-	if err := os.Rename(tmp, target); err != nil {
+	if err := os.Rename(tmp, real); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", target, err)
 	}
