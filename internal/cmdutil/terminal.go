@@ -14,7 +14,7 @@ type Terminal struct {
 	StdinTTY  bool
 	StdoutTTY bool
 	StderrTTY bool
-	// Color is true when stderr is a terminal and NO_COLOR is unset.
+	// Color is true when stderr is a terminal and NO_COLOR is unset or empty.
 	Color bool
 	// Width of the stdout terminal in columns, 0 when unknown.
 	Width int
@@ -35,7 +35,8 @@ func DetectTerminal(s genericiooptions.IOStreams) Terminal {
 // ColorAllowed applies the colour rules to a stream that is (or is not) a
 // terminal: see https://no-color.org.
 func ColorAllowed(tty bool) bool {
-	if _, set := LookupEnv("NO_COLOR"); set {
+	// no-color.org: set and not empty.
+	if v, _ := LookupEnv("NO_COLOR"); v != "" {
 		return false
 	}
 	if v, _ := LookupEnv("TERM"); v == "dumb" {

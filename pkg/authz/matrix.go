@@ -38,9 +38,40 @@ type Cell struct {
 
 // Matrix is the outcome of every selected client × service.
 type Matrix struct {
-	Clients  []string `json:"clients"`
-	Services []string `json:"services"`
-	Cells    []Cell   `json:"cells"`
+	// Unmatched names the --from and --to patterns that selected nothing.
+	Unmatched []string `json:"-"`
+	Clients   []string `json:"clients"`
+	Services  []string `json:"services"`
+	Cells     []Cell   `json:"cells"`
+}
+
+// unmatched names the patterns that selected nothing, with the names
+// they could have selected.
+func unmatched(flag string, patterns []string, matched []bool, what string, known []string) []string {
+	var out []string
+	for i, p := range patterns {
+		if matched[i] {
+			continue
+		}
+		hint := "none is loaded"
+		if len(known) > 0 {
+			shown := known
+			if len(shown) > 8 {
+				shown = append(append([]string{}, shown[:8]...), fmt.Sprintf("and %d more", len(known)-8))
+			}
+			hint = "known: " + strings.Join(shown, ", ")
+		}
+		out = append(out, fmt.Sprintf("%s %q matches no %s (%s)", flag, p, what, hint))
+	}
+	return out
+}
+
+func (s *Snapshot) serviceIDs() []string {
+	var out []string
+	for _, svc := range s.Services {
+		out = append(out, svc.ID())
+	}
+	return out
 }
 
 // At returns the cell for client i and service j.
@@ -69,10 +100,14 @@ func (s *Snapshot) Matrix(o MatrixOptions) *Matrix {
 	var clients []*Workload
 	var svcs []*Service
 	rank := map[string]int{}
+	fromMatched := make([]bool, len(o.From))
 	for _, w := range s.Workloads {
 		if i := selected(w.ID(), o.From); i >= 0 {
 			clients = append(clients, w)
 			rank["w:"+w.ID()] = i
+			if len(o.From) > 0 {
+				fromMatched[i] = true
+			}
 		}
 	}
 	matched := make([]bool, len(o.To))
@@ -92,9 +127,15 @@ func (s *Snapshot) Matrix(o MatrixOptions) *Matrix {
 			if d, _, err := s.Destination(p, ""); err == nil && !d.registered() && !hasID(svcs, d.ID()) {
 				svcs = append(svcs, d)
 				rank["s:"+d.ID()] = i
+				matched[i] = true
 			}
 		}
 	}
+	var known []string
+	for _, w := range s.Workloads {
+		known = append(known, w.ID())
+	}
+	m.Unmatched = append(unmatched("--from", o.From, fromMatched, "workload", known), unmatched("--to", o.To, matched, "service", s.serviceIDs())...)
 	sort.SliceStable(clients, func(i, j int) bool { return rank["w:"+clients[i].ID()] < rank["w:"+clients[j].ID()] })
 	sort.SliceStable(svcs, func(i, j int) bool { return rank["s:"+svcs[i].ID()] < rank["s:"+svcs[j].ID()] })
 	for _, w := range clients {

@@ -185,7 +185,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		resources = append(resources, in.Resources...)
 		o.reportSkipped(in.Skipped)
-		scope = fmt.Sprintf("%d resources from %d documents", len(in.Resources), in.Documents)
+		scope = fmt.Sprintf("%s from %s", plural(len(in.Resources), "resource"), plural(in.Documents, "document"))
 	}
 	if o.live() {
 		client, err := o.f.Kube()
@@ -330,10 +330,18 @@ func writeBaseline(path string, ms []analyze.Message) error {
 	return f.Close()
 }
 
+// plural is "1 resource", "2 resources".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func readBaseline(path string) (analyze.Baseline, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return analyze.Baseline{}, err
+		return analyze.Baseline{}, fmt.Errorf("--baseline: %w", err)
 	}
 	defer f.Close()
 	b, err := analyze.ReadBaseline(f)

@@ -168,6 +168,11 @@ func TestSuppressAndBaseline(t *testing.T) {
 	if code != 0 || stdout != "" || !strings.Contains(stderr, "5 already in the baseline") {
 		t.Fatalf("baseline run exit %d\nstdout:%s\nstderr:%s", code, stdout, stderr)
 	}
+	// A baseline that cannot be read names the flag.
+	_, stderr, code = run(t, "", "analyze", "--kubeconfig", kc, "--baseline", filepath.Join(dir, "nonexistent.json"), broken)
+	if code == 0 || !strings.Contains(stderr, "Error: --baseline: open ") || !strings.Contains(stderr, "nonexistent.json") {
+		t.Fatalf("missing baseline: exit %d: %s", code, stderr)
+	}
 	// A new finding fails the run and is the only one printed.
 	extra := writeFile(t, dir, "new.yaml", errorOnly)
 	stdout, _, code = run(t, "", "analyze", "--kubeconfig", kc, "--baseline", bl, broken, extra)
@@ -258,6 +263,23 @@ func TestDuplicatesAreWarnings(t *testing.T) {
 	b := writeFile(t, dir, "b.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n")
 	_, stderr, code := run(t, "", "analyze", "--kubeconfig", badKubeconfig(t), a, b)
 	if code != 0 || !strings.Contains(stderr, "Namespace shop is defined twice ("+a+":1 and "+b+":1)") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+// TestScopeCounts: the closing line counts in words that agree with the
+// numbers ("1 resource from 1 document").
+func TestScopeCounts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	one := writeFile(t, dir, "one.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n")
+	_, stderr, code := run(t, "", "analyze", "--kubeconfig", badKubeconfig(t), one)
+	if code != 0 || !strings.Contains(stderr, "No issues found when analyzing 1 resource from 1 document.") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	two := writeFile(t, dir, "two.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n    istio-injection: enabled\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  labels:\n    istio-injection: enabled\n")
+	_, stderr, code = run(t, "", "analyze", "--kubeconfig", badKubeconfig(t), two)
+	if code != 0 || !strings.Contains(stderr, "2 resources from 2 documents.") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }

@@ -51,6 +51,11 @@ func TestColourOnTerminalOnly(t *testing.T) {
 	if out := analyzeOnTerminal(t, "--kubeconfig", badKubeconfig(t), f); !strings.Contains(out, "\x1b[31mError\x1b[0m [IST0101]") {
 		t.Fatalf("no colour on a terminal: %q", out)
 	}
+	// Set but empty does not disable colour (no-color.org: non-empty).
+	t.Setenv("NO_COLOR", "")
+	if out := analyzeOnTerminal(t, "--kubeconfig", badKubeconfig(t), f); !strings.Contains(out, "\x1b[31mError\x1b[0m [IST0101]") {
+		t.Fatalf("an empty NO_COLOR disabled colour: %q", out)
+	}
 	t.Setenv("NO_COLOR", "1")
 	if out := analyzeOnTerminal(t, "--kubeconfig", badKubeconfig(t), f); strings.Contains(out, "\x1b[") || !strings.Contains(out, "Error [IST0101]") {
 		t.Fatalf("colour despite NO_COLOR: %q", out)

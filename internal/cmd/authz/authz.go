@@ -94,7 +94,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return writeJSON(o.f.Out, c)
 	}
 	for _, warn := range c.Warnings {
-		fmt.Fprintf(o.f.ErrOut, "warning: %s\n", warn)
+		fmt.Fprintf(o.f.ErrOut, "Warning: %s\n", warn)
 	}
 	return authz.WriteCheck(o.f.Out, c)
 }
@@ -305,8 +305,11 @@ func (o *MatrixOptions) Run(ctx context.Context) error {
 		headers[k] = v
 	}
 	m := s.Matrix(authz.MatrixOptions{From: o.From, To: o.To, Port: o.Port, Method: o.Method, Path: o.Path, Headers: headers})
+	if len(m.Unmatched) > 0 {
+		return fmt.Errorf("%s", strings.Join(m.Unmatched, "; "))
+	}
 	if len(m.Clients) == 0 || len(m.Services) == 0 {
-		fmt.Fprintf(o.f.ErrOut, "warning: the matrix is empty (%d client workloads, %d services selected)\n", len(m.Clients), len(m.Services))
+		fmt.Fprintf(o.f.ErrOut, "Warning: the matrix is empty (%d client workloads, %d services selected)\n", len(m.Clients), len(m.Services))
 	}
 	switch o.Output {
 	case "json":

@@ -200,3 +200,22 @@ func TestClusterDomainFlag(t *testing.T) {
 		t.Fatalf("hosts not in corp.example:\n%s", out)
 	}
 }
+
+// TestMatrixPatternThatMatchesNothing: a --from or --to that selects
+// nothing is an error naming it and what it could have selected.
+func TestMatrixPatternThatMatchesNothing(t *testing.T) {
+	t.Parallel()
+	args := append([]string{"--kubeconfig", offline(t), "authz", "matrix", "--from", "nomatch.*", "--from", "sleep.foo", "--to", "httpbin.nowhere"}, files()...)
+	stdout, stderr, code := run(t, "", args...)
+	if code == 0 || stdout != "" {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+	for _, want := range []string{`Error: --from "nomatch.*" matches no workload (known: `, `sleep.foo`, `--to "httpbin.nowhere" matches no service (known: `} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Count(stderr, "Error:") != 1 {
+		t.Errorf("want one Error: line:\n%s", stderr)
+	}
+}

@@ -70,7 +70,7 @@ func (fl *Flags) Load(ctx context.Context, f *cmdutil.Factory) (*authz.Snapshot,
 		}
 		warnings, err := kubesource.Load(ctx, c, l, kubesource.Options{Namespaces: nss, IstioNamespace: f.IstioNamespace()})
 		for _, w := range warnings {
-			fmt.Fprintf(f.ErrOut, "warning: %s\n", w)
+			fmt.Fprintf(f.ErrOut, "Warning: %s\n", w)
 		}
 		if err != nil {
 			return nil, err
