@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -45,6 +46,17 @@ type Loader struct {
 	// injector ConfigMap, when the input holds it.
 	injectorDomain string
 	snap           Snapshot
+	// seen remembers each object read from a file, so that one read twice
+	// (a file given twice, a directory holding several copies) counts once.
+	seen map[string]seenObject
+	// Warnings are what the caller should tell the user (an object read
+	// twice).
+	Warnings []string
+}
+
+type seenObject struct {
+	where string
+	sum   [sha256.Size]byte
 }
 
 type template struct {
@@ -100,10 +112,52 @@ func (l *Loader) AddJSON(data []byte, where string) error {
 		}
 		return nil
 	}
+	if dup, err := l.readBefore(env, data, where); dup || err != nil {
+		return err
+	}
 	if err := l.add(env, data, where); err != nil {
 		return fmt.Errorf("%s: %s %q: %w", where, env.Kind, env.Metadata.Name, err)
 	}
 	return nil
+}
+
+// readBefore says whether a file's object was read already: the same
+// content again is kept once with a warning; different content under the
+// same kind, namespace and name is an error naming both places. Objects
+// read from a cluster are not compared (a file beside --use-kube adds to
+// what the cluster holds).
+func (l *Loader) readBefore(env envelope, data []byte, where string) (bool, error) {
+	if env.Metadata.Name == "" || where == FromCluster {
+		return false, nil
+	}
+	ns := env.Metadata.Namespace
+	if ns == "" && env.Kind != "Namespace" {
+		ns = "default"
+	}
+	key := group(env.APIVersion) + "/" + env.Kind + " " + ns + "/" + env.Metadata.Name
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
+	canonical, err := json.Marshal(v) // map keys sorted: key order does not matter
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
+	sum := sha256.Sum256(canonical)
+	if l.seen == nil {
+		l.seen = map[string]seenObject{}
+	}
+	first, ok := l.seen[key]
+	if !ok {
+		l.seen[key] = seenObject{where: where, sum: sum}
+		return false, nil
+	}
+	name := env.Kind + " " + strings.TrimPrefix(ns+"/", "/") + env.Metadata.Name
+	if first.sum != sum {
+		return true, fmt.Errorf("%s is defined twice with different content: %s and %s", name, first.where, where)
+	}
+	l.Warnings = append(l.Warnings, fmt.Sprintf("%s is read twice (%s and %s); it counts once", name, first.where, where))
+	return true, nil
 }
 
 func group(apiVersion string) string {

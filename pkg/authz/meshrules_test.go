@@ -149,13 +149,17 @@ func boolWord(b bool) string {
 // reaches the client in bar, which falls back to auto mutual TLS.
 func TestDefaultDestinationRuleExportTo(t *testing.T) {
 	t.Parallel()
-	meshCM := "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    defaultDestinationRuleExportTo: [\".\"]\n"
+	// base's mesh config with the private default added.
+	private := strings.Replace(base, "    trustDomain: corp.example\n", "    trustDomain: corp.example\n    defaultDestinationRuleExportTo: [\".\"]\n", 1)
+	if private == base {
+		t.Fatal("base has no mesh config to change")
+	}
 	rule := drDoc("tls", "foo", "httpbin.foo.svc.cluster.local", "SIMPLE")
 	for _, tc := range []struct {
 		name, docs, client, want string
 	}{
 		{"no default: every namespace", base + rule, "sleep.bar", "foo/tls"},
-		{"private default: other namespace", base + meshCM + rule, "sleep.bar", ""},
+		{"private default: other namespace", private + rule, "sleep.bar", ""},
 	} {
 		s := snapshotOf(t, tc.docs)
 		w, err := s.Workload(tc.client, "")

@@ -45,7 +45,7 @@ for a workload without a sidecar), the mode the client sends (DestinationRule
 TLS setting, auto mTLS, or PLAINTEXT for a client without a sidecar), and a
 status: OK, CONFLICT or AUTO. WORKLOAD is the client (NAME.NAMESPACE); without
 it a sidecar client in the service's namespace is assumed.`,
-		Example: `  meshctl authn tls-check sleep.foo httpbin.bar -f samples/security/
+		Example: `  meshctl authn tls-check sleep.foo httpbin.bar -f samples/security/good/
   meshctl authn tls-check sleep.foo --use-kube -A`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

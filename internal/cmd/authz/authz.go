@@ -52,7 +52,7 @@ warn about policies that cannot work as written: an ALLOW policy without rules
 (it denies everything, the ingress gateway included), source.principals or
 source.namespaces without mutual TLS, selectors that match no workload.
 WORKLOAD is NAME.NAMESPACE, or NAME with -n.`,
-		Example: `  meshctl authz check httpbin -n foo -f samples/security/
+		Example: `  meshctl authz check httpbin -n foo -f samples/security/good/
   meshctl authz check httpbin.foo --use-kube`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -134,9 +134,9 @@ then lists the NetworkPolicies that let the connection through or drop it,
 mutual TLS negotiation and every policy and rule that matched or did not,
 and why. Each object that decided is named, with its file and line when it
 was read from files.`,
-		Example: `  meshctl authz can sleep.foo httpbin.bar -f samples/security/
+		Example: `  meshctl authz can sleep.foo httpbin.bar -f samples/security/good/
   meshctl authz can sleep.foo httpbin.foo --path /ip --method POST --header x-user=alice --use-kube
-  meshctl authz can probe.default www.baidu.com:80 -f samples/egress/
+  meshctl authz can probe.default www.baidu.com:80 -f samples/egress/visibility/apps.yaml -f samples/egress/visibility/3-serviceentry/
   meshctl authz can sleep.foo httpbin.foo --jwt-claim iss=https://issuer.example --jwt-claim groups=admin -f policies/`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -251,7 +251,7 @@ func newMatrixCmd(f *cmdutil.Factory, runF func(*MatrixOptions) error) *cobra.Co
 the table of the seed's check.sh script (FROM \ TO), JSON, Graphviz DOT, or an
 SVG picture drawn by meshctl (no Graphviz needed). --from and --to select rows
 and columns by NAME.NAMESPACE glob and keep the order given.`,
-		Example: `  meshctl authz matrix -f samples/security/ --from 'sleep.*' --to 'httpbin.*'
+		Example: `  meshctl authz matrix -f samples/security/good/ --from 'sleep.*' --to 'httpbin.*'
   meshctl authz matrix --use-kube -A -o svg > mesh.svg
   meshctl authz matrix -f policies/ -o dot | dot -Tpng > mesh.png`,
 		Args: cobra.NoArgs,

@@ -219,3 +219,43 @@ func TestMatrixPatternThatMatchesNothing(t *testing.T) {
 		t.Errorf("want one Error: line:\n%s", stderr)
 	}
 }
+
+// TestSameObjectTwice: a file given twice counts once, with a warning;
+// two different objects of one kind, namespace and name are an error
+// naming both places.
+func TestSameObjectTwice(t *testing.T) {
+	t.Parallel()
+	apps := data + "apps.yaml"
+	once, _, code := run(t, "", "--kubeconfig", offline(t), "authz", "matrix", "-f", apps, "--from", "sleep.*", "--to", "httpbin.*")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	twice, stderr, code := run(t, "", "--kubeconfig", offline(t), "authz", "matrix", "-f", apps, "-f", apps, "--from", "sleep.*", "--to", "httpbin.*")
+	if code != 0 || twice != once {
+		t.Fatalf("exit %d; the same file twice changed the matrix:\n%s\nwant\n%s", code, twice, once)
+	}
+	if !strings.Contains(stderr, "Warning: Service foo/httpbin is read twice ("+apps+" (document ") || !strings.Contains(stderr, "it counts once") {
+		t.Errorf("no warning for the object read twice:\n%s", stderr)
+	}
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.yaml")
+	b := filepath.Join(dir, "b.yaml")
+	pa := "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: foo}\nspec: {mtls: {mode: STRICT}}\n"
+	if err := os.WriteFile(a, []byte(pa), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte(strings.Replace(pa, "STRICT", "DISABLE", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = run(t, "", "--kubeconfig", offline(t), "authz", "matrix", "-f", apps, "-f", a, "-f", b)
+	if code == 0 || !strings.Contains(stderr, "PeerAuthentication foo/default is defined twice with different content: "+a+" (document 1, line 1) and "+b+" (document 1, line 1)") {
+		t.Fatalf("conflicting objects: exit %d: %s", code, stderr)
+	}
+	// Key order and formatting do not make a copy different.
+	if err := os.WriteFile(b, []byte("kind: PeerAuthentication\napiVersion: security.istio.io/v1\nspec:\n  mtls:\n    mode: STRICT\nmetadata:\n  namespace: foo\n  name: default\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "", "--kubeconfig", offline(t), "authz", "matrix", "-f", apps, "-f", a, "-f", b); code != 0 || !strings.Contains(stderr, "read twice") {
+		t.Fatalf("a reordered copy: exit %d: %s", code, stderr)
+	}
+}

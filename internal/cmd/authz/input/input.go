@@ -77,7 +77,11 @@ func (fl *Flags) Load(ctx context.Context, f *cmdutil.Factory) (*authz.Snapshot,
 		}
 	}
 	if len(fl.Files) > 0 {
-		if err := l.AddPaths(fl.Files, f.In); err != nil {
+		err := l.AddPaths(fl.Files, f.In)
+		for _, w := range l.Warnings {
+			fmt.Fprintf(f.ErrOut, "Warning: %s\n", w)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("reading input: %w", err)
 		}
 	}
