@@ -19,11 +19,28 @@ import (
 // Main runs meshctl with the given arguments and streams and returns the
 // process exit code. It is everything cmd/meshctl does.
 func Main(args []string, streams genericiooptions.IOStreams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// A signal cancels the command's context with the signal as its cause:
+	// the work stops, writes nothing partial, and the exit code says which.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel(&cmdutil.SignalError{Signal: s})
+		case <-ctx.Done():
+		}
+	}()
 	root, f := NewRootCmd(streams)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	var sig *cmdutil.SignalError
+	if errors.As(context.Cause(ctx), &sig) {
+		fmt.Fprintf(streams.ErrOut, "Error: %s\n", sig)
+		return sig.Code()
+	}
 	if err == nil {
 		return cmdutil.ExitOK
 	}

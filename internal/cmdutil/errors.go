@@ -3,6 +3,8 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 )
 
 // Exit codes. They are few on purpose and documented in the README and in
@@ -12,14 +14,39 @@ const (
 	ExitFailure   = 1  // the command failed
 	ExitUsage     = 2  // bad flags or arguments
 	ExitThreshold = 79 // analysis or verification found problems at or above the threshold
+	// A signal stops a command with 128 + its number, as a shell reports it.
+	ExitInterrupted = 130 // SIGINT (Ctrl-C)
+	ExitTerminated  = 143 // SIGTERM
 )
+
+// SignalError is the cause of a command's context when a signal stopped it.
+type SignalError struct{ Signal os.Signal }
+
+func (e *SignalError) Error() string { return "interrupted by " + signalName(e.Signal) }
+
+func signalName(s os.Signal) string {
+	if s == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
+// Code is the exit code for the signal.
+func (e *SignalError) Code() int {
+	if e.Signal == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupted
+}
 
 // ExitCodesHelp documents the exit codes for `meshctl help`.
 const ExitCodesHelp = `Exit codes:
   0   success
   1   failure (the error is printed on stderr)
   2   usage error (bad flags or arguments)
-  79  analysis or verification found problems at or above the failure threshold`
+  79  analysis or verification found problems at or above the failure threshold
+  130 interrupted (SIGINT, Ctrl-C); nothing partial is written
+  143 terminated (SIGTERM); nothing partial is written`
 
 // UsageError is a mistake in flags or arguments: the root command prints the
 // usage after it and exits with ExitUsage.

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"sort"
@@ -121,6 +122,8 @@ type RunOptions struct {
 	// Namespace, when set, limits findings to resources of that namespace
 	// (and cluster-scoped ones), as `analyze -n NS` does.
 	Namespace string
+	// Context, when done, keeps analyzers not yet started from starting.
+	Context context.Context
 }
 
 // Run runs the analyzers over the snapshot, in parallel, and returns the
@@ -136,6 +139,9 @@ func Run(s *Snapshot, as []Analyzer, opts RunOptions) []Message {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if opts.Context != nil && opts.Context.Err() != nil {
+				return
+			}
 			c := &Context{S: s}
 			a.Analyze(c)
 			results[i] = c.msgs

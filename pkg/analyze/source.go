@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"context"
 	"io"
 	"runtime"
 	"sync"
@@ -21,8 +22,17 @@ type FileInput struct {
 // accounted for: decoded into resources or listed in Skipped. Objects without
 // a namespace get defaultNamespace.
 func ReadFiles(paths []string, stdin io.Reader, defaultNamespace string) (*FileInput, error) {
+	return ReadFilesContext(context.Background(), paths, stdin, defaultNamespace)
+}
+
+// ReadFilesContext is ReadFiles that stops between documents once ctx is
+// done, returning its cause.
+func ReadFilesContext(ctx context.Context, paths []string, stdin io.Reader, defaultNamespace string) (*FileInput, error) {
 	var docs []yamlstream.Document
 	err := yamlstream.ReadPaths(paths, stdin, func(d yamlstream.Document) error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
 		if !d.IsEmpty() {
 			docs = append(docs, d)
 		}
@@ -48,6 +58,9 @@ func ReadFiles(paths []string, stdin io.Reader, defaultNamespace string) (*FileI
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if ctx.Err() != nil {
+					continue // stopped: the caller gets the cause below
+				}
 				rs, sk, err := DecodeDocument(docs[i], defaultNamespace)
 				results[i] = result{rs, sk, err}
 			}
@@ -58,6 +71,9 @@ func ReadFiles(paths []string, stdin io.Reader, defaultNamespace string) (*FileI
 	}
 	close(next)
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	in := &FileInput{Documents: len(docs)}
 	for _, r := range results {
 		if r.err != nil {

@@ -179,7 +179,7 @@ func (o *Options) Run(ctx context.Context) error {
 	var missingSecrets []string
 	scope := ""
 	if len(o.Files) > 0 {
-		in, err := analyze.ReadFiles(o.Files, o.f.In, ns)
+		in, err := analyze.ReadFilesContext(ctx, o.Files, o.f.In, ns)
 		if err != nil {
 			return err
 		}
@@ -221,18 +221,29 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 	}
 
-	snap := analyze.NewSnapshot(resources, analyze.SnapshotOptions{
-		ClusterDomain: o.ClusterDomain, IstioNamespace: o.f.IstioNamespace(), MeshConfig: mesh,
-		MissingSecrets: missingSecrets,
+	snap, err := untilDone(ctx, func() *analyze.Snapshot {
+		return analyze.NewSnapshot(resources, analyze.SnapshotOptions{
+			ClusterDomain: o.ClusterDomain, IstioNamespace: o.f.IstioNamespace(), MeshConfig: mesh,
+			MissingSecrets: missingSecrets,
+		})
 	})
+	if err != nil {
+		return err
+	}
 	for _, d := range snap.Duplicates() {
 		fmt.Fprintf(o.f.ErrOut, "Warning: %s is defined twice (%s and %s); the later one is analyzed\n", d.Ref, d.First, d.Later)
 	}
-	runOpts := analyze.RunOptions{}
+	runOpts := analyze.RunOptions{Context: ctx}
 	if len(o.Files) == 0 && !o.AllNamespaces {
 		runOpts.Namespace = ns
 	}
-	msgs := analyze.Run(snap, o.selected, runOpts)
+	msgs, err := untilDone(ctx, func() []analyze.Message { return analyze.Run(snap, o.selected, runOpts) })
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx) // some analyzers did not run: no report
+	}
 	msgs, nSuppressed := analyze.Suppress(msgs, o.suppressions)
 
 	if o.WriteBaseline != "" {
@@ -328,6 +339,22 @@ func writeBaseline(path string, ms []analyze.Message) error {
 		return fmt.Errorf("writing baseline %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// untilDone runs work that does not look at the context (building the
+// snapshot, an analyzer) and returns its result, or the context's cause as
+// soon as it is done: the process then exits with the work unfinished, and
+// nothing is reported for it.
+func untilDone[T any](ctx context.Context, work func() T) (T, error) {
+	out := make(chan T, 1)
+	go func() { out <- work() }()
+	select {
+	case v := <-out:
+		return v, nil
+	case <-ctx.Done():
+		var zero T
+		return zero, context.Cause(ctx)
+	}
 }
 
 // plural is "1 resource", "2 resources".

@@ -4,6 +4,7 @@
 package experimental
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -61,7 +62,7 @@ needed.`,
 			if runF != nil {
 				return runF(o)
 			}
-			return o.Run()
+			return o.Run(cmd.Context())
 		},
 	}
 	fl := cmd.Flags()
@@ -72,9 +73,9 @@ needed.`,
 }
 
 // Run uninjects.
-func (o *UninjectOptions) Run() error {
+func (o *UninjectOptions) Run(ctx context.Context) error {
 	opts := o.IO
-	opts.Stdin, opts.Stdout = o.f.In, o.f.Out
+	opts.Stdin, opts.Stdout, opts.Context = o.f.In, o.f.Out, ctx
 	report := func(r inject.Result) { fmt.Fprintln(o.f.ErrOut, r.String()) }
 	p := inject.NewUninjector().NewPipeline(report, false, 0)
 	err := streamio.Run(opts, p)

@@ -116,7 +116,9 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return Process(o.IO, o.f.In, o.f.Out, o.f.ErrOut, in, true)
+	opts := o.IO
+	opts.Context = ctx
+	return Process(opts, o.f.In, o.f.Out, o.f.ErrOut, in, true)
 }
 
 // Process runs inject or uninject over the inputs, reporting per resource.

@@ -9,6 +9,7 @@ package streamio
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -31,6 +32,8 @@ type Options struct {
 	InPlace bool
 	Stdin   io.Reader
 	Stdout  io.Writer
+	// Context stops the run between documents when it is done (nil: never).
+	Context context.Context
 }
 
 // Validate checks the combination of flags.
@@ -57,18 +60,22 @@ func Run(o Options, fn Processor) error {
 	if err != nil {
 		return err
 	}
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if o.InPlace {
-		return inPlace(paths, fn)
+		return inPlace(ctx, paths, fn)
 	}
 	if o.Output == "" {
 		bw := bufio.NewWriterSize(o.Stdout, 64<<10)
-		if err := concat(paths, o.Stdin, bw, fn); err != nil {
+		if err := concat(ctx, paths, o.Stdin, bw, fn); err != nil {
 			_ = bw.Flush()
 			return err
 		}
 		return bw.Flush()
 	}
-	return atomicWrite(o.Output, func(w io.Writer) error { return concat(paths, o.Stdin, w, fn) }, nil)
+	return atomicWrite(o.Output, func(w io.Writer) error { return concat(ctx, paths, o.Stdin, w, fn) }, nil)
 }
 
 // lastByte remembers the last byte written, so that documents of several
@@ -88,7 +95,7 @@ func (l *lastByte) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func concat(paths []string, stdin io.Reader, w io.Writer, fn Processor) error {
+func concat(ctx context.Context, paths []string, stdin io.Reader, w io.Writer, fn Processor) error {
 	lw := &lastByte{w: w}
 	for i, p := range paths {
 		if i > 0 {
@@ -99,6 +106,9 @@ func concat(paths []string, stdin io.Reader, w io.Writer, fn Processor) error {
 		}
 		first := true
 		err := readPath(p, stdin, func(d yamlstream.Document) error {
+			if err := ctx.Err(); err != nil {
+				return context.Cause(ctx)
+			}
 			if first && i > 0 && lw.n > 0 && !d.JSON {
 				if lw.last != '\n' {
 					if _, err := io.WriteString(lw, "\n"); err != nil {
@@ -134,7 +144,7 @@ func readPath(p string, stdin io.Reader, fn func(yamlstream.Document) error) err
 	return yamlstream.Read(p, f, fn)
 }
 
-func inPlace(paths []string, fn Processor) error {
+func inPlace(ctx context.Context, paths []string, fn Processor) error {
 	var done []pending
 	cleanup := func() {
 		for _, p := range done {
@@ -150,12 +160,16 @@ func inPlace(paths []string, fn Processor) error {
 			return err
 		}
 		var k pending
-		err := atomicWrite(p, func(w io.Writer) error { return concat([]string{p}, nil, w, fn) }, &k)
+		err := atomicWrite(p, func(w io.Writer) error { return concat(ctx, []string{p}, nil, w, fn) }, &k)
 		if err != nil {
 			cleanup()
 			return err
 		}
 		done = append(done, k)
+	}
+	if err := ctx.Err(); err != nil {
+		cleanup()
+		return context.Cause(ctx)
 	}
 	for _, p := range done {
 		if err := os.Rename(p.tmp, p.target); err != nil {
