@@ -3,6 +3,7 @@ package authz_test
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/meshctl/meshctl/pkg/authz"
@@ -25,14 +26,28 @@ func load(b *testing.B, data []byte) *authz.Snapshot {
 
 // BenchmarkMatrix measures `authz matrix` on synthetic meshes: the whole
 // evaluation of every workload x service, and separately the loading of the
-// YAML. Issue 8's target size is 200x200 with 400 policies.
+// YAML. Issue 8's target size is 200x200 with 400 policies. Issue 15's adds
+// reachability ("+reach"): 100 Sidecars, 200 ServiceEntries, 200
+// VirtualServices (and their subset DestinationRules) and 200
+// NetworkPolicies, with half and double that size to show the growth. Each
+// ServiceEntry host is a column of its own, so 200x200+reach has 200 x 400
+// cells.
 func BenchmarkMatrix(b *testing.B) {
-	for _, sz := range []authztest.Sizes{{Workloads: 100, Services: 100, Policies: 200}, {Workloads: 200, Services: 200, Policies: 400}, {Workloads: 400, Services: 400, Policies: 800}} {
+	reach := func(w, svc, p int) authztest.Sizes {
+		return authztest.Sizes{Workloads: w, Services: svc, Policies: p, Sidecars: w / 2, ServiceEntries: svc, VirtualServices: svc, NetworkPolicies: w}
+	}
+	for _, sz := range []authztest.Sizes{
+		{Workloads: 100, Services: 100, Policies: 200}, {Workloads: 200, Services: 200, Policies: 400}, {Workloads: 400, Services: 400, Policies: 800},
+		reach(100, 100, 200), reach(200, 200, 400), reach(400, 400, 800),
+	} {
 		var buf bytes.Buffer
 		if err := authztest.Write(&buf, sz); err != nil {
 			b.Fatal(err)
 		}
 		name := fmt.Sprintf("%dx%d/%d", sz.Workloads, sz.Services, sz.Policies)
+		if sz.Sidecars+sz.ServiceEntries+sz.VirtualServices+sz.NetworkPolicies > 0 {
+			name += "+reach"
+		}
 		b.Run("evaluate/"+name, func(b *testing.B) {
 			s := load(b, buf.Bytes())
 			b.ReportAllocs()
@@ -79,6 +94,121 @@ func TestGeneratedMeshIsUsable(t *testing.T) {
 	for _, o := range []authz.Outcome{authz.Allowed, authz.Denied, authz.TLSMismatch, authz.Reset} {
 		if counts[o] == 0 {
 			t.Errorf("no %s cell in the generated matrix: %v", o, counts)
+		}
+	}
+}
+
+// TestGeneratedReachabilityIsUsable checks the reachability kinds: they
+// are loaded in the numbers asked for, they only add to the mesh of the
+// same sizes without them (so callers that ask for none get the bytes they
+// always got), and the matrix shows what each kind does.
+func TestGeneratedReachabilityIsUsable(t *testing.T) {
+	t.Parallel()
+	base := authztest.Sizes{Workloads: 40, Services: 40, Policies: 80}
+	sz := base
+	sz.Sidecars, sz.ServiceEntries, sz.VirtualServices, sz.NetworkPolicies = 20, 40, 40, 40
+	var plain, buf, again bytes.Buffer
+	for _, w := range []struct {
+		b *bytes.Buffer
+		s authztest.Sizes
+	}{{&plain, base}, {&buf, sz}, {&again, sz}} {
+		if err := authztest.Write(w.b, w.s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Fatal("two writes of the same sizes differ")
+	}
+	if !bytes.HasPrefix(buf.Bytes(), plain.Bytes()) || buf.Len() == plain.Len() {
+		t.Fatalf("the reachability kinds do not only append to the mesh without them (%d and %d bytes)", plain.Len(), buf.Len())
+	}
+	l := authz.NewLoader("istio-system")
+	if err := yamlstream.Read("gen.yaml", &buf, l.AddDocument); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Warnings) > 0 {
+		t.Errorf("loader warnings: %v", l.Warnings)
+	}
+	s, err := l.Build(authz.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sz.SubsetRules() == 0 {
+		t.Error("no DestinationRule defines subsets")
+	}
+	if len(s.Workloads) != 40 || len(s.Services) != 40+40 || len(s.PeerAuthns)+len(s.DestRules)+len(s.AuthzPolicies) != 80+sz.SubsetRules() {
+		t.Errorf("sizes: %d workloads, %d services and service entry hosts, %d+%d+%d policies (%d subset rules)", len(s.Workloads), len(s.Services), len(s.PeerAuthns), len(s.DestRules), len(s.AuthzPolicies), sz.SubsetRules())
+	}
+	if len(s.Sidecars) != 20 || len(s.ServiceEntries) != 40 || len(s.VirtualServices) != 40 || len(s.NetPolicies) != 40 {
+		t.Errorf("reachability: %d Sidecars, %d ServiceEntries, %d VirtualServices, %d NetworkPolicies", len(s.Sidecars), len(s.ServiceEntries), len(s.VirtualServices), len(s.NetPolicies))
+	}
+	m := s.Matrix(authz.MatrixOptions{})
+	if len(m.Cells) != 40*80 {
+		t.Fatalf("%d cells, want 40 x 80", len(m.Cells))
+	}
+	counts := map[authz.Outcome]int{}
+	for _, c := range m.Cells {
+		counts[c.Outcome]++
+	}
+	for o, n := range counts {
+		if n > len(m.Cells)*3/4 {
+			t.Errorf("outcome %s has %d of %d cells: not a mix (%v)", o, n, len(m.Cells), counts)
+		}
+	}
+	for _, want := range []struct {
+		what string
+		ok   func(authz.Cell) bool
+	}{
+		{"allowed", func(c authz.Cell) bool { return c.Outcome == authz.Allowed }},
+		{"denied by an AuthorizationPolicy", func(c authz.Cell) bool {
+			return c.Outcome == authz.Denied && strings.Contains(c.Summary, "RBAC: access denied")
+		}},
+		{"reset by mutual TLS", func(c authz.Cell) bool {
+			return c.Outcome == authz.Reset && strings.Contains(c.Summary, "requires mutual TLS")
+		}},
+		{"502 from a Sidecar under REGISTRY_ONLY", func(c authz.Cell) bool {
+			return c.Outcome == authz.BadGateway && c.Upstream == authz.BlockAll && strings.Contains(c.Summary, "REGISTRY_ONLY (Sidecar ")
+		}},
+		{"reset by the BlackHoleCluster", func(c authz.Cell) bool {
+			return c.Outcome == authz.Reset && c.Upstream == authz.BlackHoleCluster
+		}},
+		{"passed through (ALLOW_ANY)", func(c authz.Cell) bool {
+			return c.Upstream == authz.PassthroughCluster
+		}},
+		{"a timeout from a NetworkPolicy drop", func(c authz.Cell) bool {
+			return c.Outcome == authz.Timeout && strings.Contains(c.Summary, "NetworkPolicy ") && strings.Contains(c.Summary, "the packets are dropped")
+		}},
+		{"503 from a NetworkPolicy drop", func(c authz.Cell) bool {
+			return c.Outcome == authz.TLSMismatch && strings.Contains(c.Summary, "NetworkPolicy ") && strings.Contains(c.Summary, "the packets are dropped")
+		}},
+		{"a NetworkPolicy naming the Service port", func(c authz.Cell) bool {
+			return strings.Contains(c.Summary, "names port 8080, the Service's port")
+		}},
+		{"a weighted VirtualService route to subsets", func(c authz.Cell) bool {
+			return strings.HasPrefix(c.Summary, "VirtualService ") && strings.Contains(c.Summary, " subset v1 90%, ") && strings.Contains(c.Upstream, "|v2|")
+		}},
+		{"a VirtualService traffic shift to another service", func(c authz.Cell) bool {
+			return strings.Contains(c.Summary, "(shift) routes to ") && strings.Count(c.Upstream, "outbound|") == 2
+		}},
+		{"a fault abort", func(c authz.Cell) bool {
+			return c.Outcome == "500" && strings.Contains(c.Summary, "every request is aborted with 500")
+		}},
+		{"a route to an undefined subset", func(c authz.Cell) bool {
+			return strings.Contains(c.Summary, `defines no subset "v3"`)
+		}},
+		{"an external ServiceEntry", func(c authz.Cell) bool {
+			return c.Outcome == authz.Allowed && strings.HasSuffix(c.To, ".example.com") && strings.Contains(c.Summary, "MESH_EXTERNAL")
+		}},
+	} {
+		found := false
+		for _, c := range m.Cells {
+			if want.ok(c) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no cell %s in the generated matrix (%v)", want.what, counts)
 		}
 	}
 }
