@@ -56,6 +56,23 @@ type Egress struct {
 // matches, else the oldest one without a selector; else the root
 // namespace's oldest one without a selector; else none (nil).
 func (s *Snapshot) SidecarFor(w *Workload) *SidecarCfg {
+	s.mu.Lock()
+	sc, ok := s.sidecarCache[w]
+	s.mu.Unlock()
+	if ok {
+		return sc
+	}
+	sc = s.sidecarFor(w)
+	s.mu.Lock()
+	if s.sidecarCache == nil {
+		s.sidecarCache = map[*Workload]*SidecarCfg{}
+	}
+	s.sidecarCache[w] = sc
+	s.mu.Unlock()
+	return sc
+}
+
+func (s *Snapshot) sidecarFor(w *Workload) *SidecarCfg {
 	var own, root []*SidecarCfg
 	for _, sc := range s.Sidecars {
 		switch {

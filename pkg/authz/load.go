@@ -416,8 +416,14 @@ func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
 	s.Workloads = l.workloads()
 	sortMeta(s.ServiceEntries)
 	s.Services = append(l.buildServices(s.Workloads, s.Mesh.ClusterDomain), entryServices(s.ServiceEntries, s.Workloads)...)
+	for _, svc := range s.Services {
+		svc.fqdn = svc.FQDN()
+	}
 	sortMeta(s.Sidecars)
 	sortMeta(s.VirtualServices)
+	for _, vs := range s.VirtualServices {
+		vs.hosts = completeHosts(vs, mesh.ClusterDomainOr(s.Mesh.ClusterDomain))
+	}
 	sortMeta(s.Gateways)
 	sortMeta(s.NetPolicies)
 	sortMeta(s.PeerAuthns)

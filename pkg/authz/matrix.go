@@ -1,13 +1,16 @@
 package authz
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 )
 
@@ -144,12 +147,29 @@ func (s *Snapshot) Matrix(o MatrixOptions) *Matrix {
 	for _, svc := range svcs {
 		m.Services = append(m.Services, svc.ID())
 	}
-	for _, c := range clients {
-		for _, svc := range svcs {
-			r := s.evaluate(Request{From: c, To: svc, Port: o.Port, Method: o.Method, Path: o.Path, Headers: o.Headers})
-			m.Cells = append(m.Cells, Cell{From: c.ID(), To: svc.ID(), Port: r.Port, Outcome: r.Outcome, Summary: r.Summary, Upstream: r.Upstream})
-		}
+	// Rows are evaluated on every core; each cell has its own slot, so the
+	// result does not depend on the schedule.
+	m.Cells = make([]Cell, len(clients)*len(svcs))
+	rows := make(chan int, len(clients))
+	for i := range clients {
+		rows <- i
 	}
+	close(rows)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(clients)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rows {
+				c := clients[i]
+				for j, svc := range svcs {
+					r := s.evaluate(Request{From: c, To: svc, Port: o.Port, Method: o.Method, Path: o.Path, Headers: o.Headers})
+					m.Cells[i*len(svcs)+j] = Cell{From: c.ID(), To: svc.ID(), Port: r.Port, Outcome: r.Outcome, Summary: r.Summary, Upstream: r.Upstream}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	return m
 }
 
@@ -172,13 +192,49 @@ func (m *Matrix) WriteTable(w io.Writer) error {
 }
 
 // WriteJSON writes the matrix as indented JSON.
+//
+// The cells are written one at a time, byte for byte as
+// json.MarshalIndent(m, "", "  ") would write them, so that a large matrix
+// is not held in memory twice more as text.
 func (m *Matrix) WriteJSON(w io.Writer) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	list := func(name string, v any, last bool) error {
+		b, err := json.MarshalIndent(v, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, "  %q: %s", name, b)
+		if !last {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		return nil
+	}
+	bw.WriteString("{\n")
+	if err := list("clients", m.Clients, false); err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	if err := list("services", m.Services, false); err != nil {
+		return err
+	}
+	if len(m.Cells) == 0 {
+		bw.WriteString("  \"cells\": []\n}\n")
+		return bw.Flush()
+	}
+	bw.WriteString("  \"cells\": [")
+	for i := range m.Cells {
+		b, err := json.MarshalIndent(&m.Cells[i], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+	}
+	bw.WriteString("\n  ]\n}\n")
+	return bw.Flush()
 }
 
 var outcomeColor = map[Outcome]string{

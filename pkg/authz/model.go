@@ -18,6 +18,8 @@ import (
 
 	networking "istio.io/api/networking/v1alpha3"
 	security "istio.io/api/security/v1beta1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/meshctl/meshctl/pkg/mesh"
@@ -137,6 +139,8 @@ type Service struct {
 	Entry string
 	// domain is the cluster domain ("" is cluster.local).
 	domain string
+	// fqdn is FQDN() computed once when the snapshot is built.
+	fqdn string
 }
 
 // ID is NAME.NAMESPACE for a Kubernetes Service, the host otherwise.
@@ -149,8 +153,11 @@ func (s *Service) ID() string {
 
 // FQDN is the host name Envoy knows the destination by.
 func (s *Service) FQDN() string {
-	if s.Host != "" {
+	switch {
+	case s.Host != "":
 		return s.Host
+	case s.fqdn != "":
+		return s.fqdn
 	}
 	return mesh.FQDN(s.Name, s.Namespace, mesh.ClusterDomainOr(s.domain))
 }
@@ -260,6 +267,13 @@ type Snapshot struct {
 	// portCache says, per client and port, whether the client's sidecar
 	// has a wildcard HTTP listener on the port.
 	portCache map[portKey]bool
+	// selCache holds NetworkPolicy selectors converted for matching;
+	// sidecarCache the Sidecar of each workload (nil: none applies).
+	selCache     map[*metav1.LabelSelector]labels.Selector
+	sidecarCache map[*Workload]*SidecarCfg
+	// byHost maps each destination's FQDN to it (the first one).
+	byHostOnce sync.Once
+	byHost     map[string]*Service
 	// whereIndex maps kind and NAMESPACE/NAME to the object's file and
 	// line, for explanations (built on first use).
 	whereOnce  sync.Once

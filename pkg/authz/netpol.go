@@ -51,12 +51,26 @@ func policyTypes(p *NetPolicy) (ingress, egress bool) {
 }
 
 // selectsPod applies a label selector (nil selects nothing, empty all).
-func selectsPod(sel *metav1.LabelSelector, lbls map[string]string) bool {
+// Selectors are converted once per snapshot: converting validates every
+// expression, which would otherwise be most of a matrix's time.
+func (s *Snapshot) selectsPod(sel *metav1.LabelSelector, lbls map[string]string) bool {
 	if sel == nil {
 		return false
 	}
-	s, err := metav1.LabelSelectorAsSelector(sel)
-	return err == nil && s.Matches(labels.Set(lbls))
+	s.mu.Lock()
+	conv, ok := s.selCache[sel]
+	if !ok {
+		var err error
+		if conv, err = metav1.LabelSelectorAsSelector(sel); err != nil {
+			conv = labels.Nothing()
+		}
+		if s.selCache == nil {
+			s.selCache = map[*metav1.LabelSelector]labels.Selector{}
+		}
+		s.selCache[sel] = conv
+	}
+	s.mu.Unlock()
+	return conv.Matches(labels.Set(lbls))
 }
 
 // namespaceLabels are a namespace's labels with the name label the API
@@ -89,14 +103,14 @@ func (s *Snapshot) peerMatches(p networkingv1.NetworkPolicyPeer, policyNS string
 		return false // pod and namespace selectors only pick pods
 	}
 	if p.NamespaceSelector != nil {
-		if !selectsPod(p.NamespaceSelector, s.namespaceLabels(w.Namespace)) {
+		if !s.selectsPod(p.NamespaceSelector, s.namespaceLabels(w.Namespace)) {
 			return false
 		}
 	} else if w.Namespace != policyNS {
 		return false
 	}
 	if p.PodSelector != nil {
-		return selectsPod(p.PodSelector, w.Labels)
+		return s.selectsPod(p.PodSelector, w.Labels)
 	}
 	return true
 }
@@ -176,7 +190,7 @@ func (s *Snapshot) direction(w *Workload, ingress bool, other *Workload, port, s
 	var isolating []string
 	hint := ""
 	for _, p := range s.NetPolicies {
-		if p.Namespace != w.Namespace || !selectsPod(&p.Spec.PodSelector, w.Labels) {
+		if p.Namespace != w.Namespace || !s.selectsPod(&p.Spec.PodSelector, w.Labels) {
 			continue
 		}
 		in, eg := policyTypes(p)

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -332,5 +333,29 @@ func TestSVGLegendFits(t *testing.T) {
 	}
 	if !strings.Contains(out, ">timeout</text>") {
 		t.Errorf("the dropped cell is not labelled timeout:\n%s", out)
+	}
+}
+
+// TestMatrixJSONIsMarshalIndent: the streamed JSON is the library's,
+// byte for byte, for a full, a one-cell and an empty matrix.
+func TestMatrixJSONIsMarshalIndent(t *testing.T) {
+	t.Parallel()
+	s := loadNetpol(t, "6-with-mtls-and-deny")
+	for _, m := range []*Matrix{
+		s.Matrix(MatrixOptions{}),
+		s.Matrix(MatrixOptions{From: []string{"sleep.foo"}, To: []string{"httpbin.bar"}}),
+		{Clients: []string{}, Services: []string{}, Cells: []Cell{}},
+	} {
+		var got bytes.Buffer
+		if err := m.WriteJSON(&got); err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(want)+"\n" {
+			t.Errorf("streamed JSON differs from MarshalIndent:\n%s\nwant\n%s", got.String(), want)
+		}
 	}
 }

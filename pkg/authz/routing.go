@@ -15,6 +15,8 @@ import (
 type VirtualSvc struct {
 	Meta
 	Spec *networking.VirtualService
+	// hosts are Spec's hosts completed to FQDNs when the snapshot is built.
+	hosts []string
 }
 
 // GatewayCfg is a Gateway (only its selector matters here: which gateway
@@ -77,8 +79,11 @@ func (s *Snapshot) virtualServiceFor(client *Workload, d *Service, port int32, h
 		} else if !boundToMesh(vs) {
 			continue
 		}
-		for _, h := range vs.Spec.GetHosts() {
-			h = mesh.FQDN(h, vs.Namespace, domain)
+		hosts := vs.hosts
+		if len(hosts) != len(vs.Spec.GetHosts()) {
+			hosts = completeHosts(vs, domain)
+		}
+		for _, h := range hosts {
 			if !mesh.HostCoveredBy(target, h) {
 				continue
 			}
@@ -360,14 +365,26 @@ func subsetSuffix(s string) string {
 	return " subset " + s
 }
 
+// completeHosts are a VirtualService's hosts as FQDNs.
+func completeHosts(vs *VirtualSvc, domain string) []string {
+	out := make([]string, 0, len(vs.Spec.GetHosts()))
+	for _, h := range vs.Spec.GetHosts() {
+		out = append(out, mesh.FQDN(h, vs.Namespace, domain))
+	}
+	return out
+}
+
 // serviceByHost finds a Service or ServiceEntry host by its name.
 func (s *Snapshot) serviceByHost(host string) *Service {
-	for _, d := range s.Services {
-		if d.FQDN() == host {
-			return d
+	s.byHostOnce.Do(func() {
+		s.byHost = make(map[string]*Service, len(s.Services))
+		for _, d := range s.Services {
+			if _, ok := s.byHost[d.FQDN()]; !ok {
+				s.byHost[d.FQDN()] = d
+			}
 		}
-	}
-	return nil
+	})
+	return s.byHost[host]
 }
 
 // subsetWorkloads are a destination's workloads in a DestinationRule
