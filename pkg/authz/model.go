@@ -271,6 +271,8 @@ type Snapshot struct {
 	// sidecarCache the Sidecar of each workload (nil: none applies).
 	selCache     map[*metav1.LabelSelector]labels.Selector
 	sidecarCache map[*Workload]*SidecarCfg
+	// isolationCache holds the NetworkPolicies isolating each workload.
+	isolationCache map[isolationKey][]*NetPolicy
 	// byHost maps each destination's FQDN to it (the first one).
 	byHostOnce sync.Once
 	byHost     map[string]*Service

@@ -189,14 +189,7 @@ func (s *Snapshot) direction(w *Workload, ingress bool, other *Workload, port, s
 	}
 	var isolating []string
 	hint := ""
-	for _, p := range s.NetPolicies {
-		if p.Namespace != w.Namespace || !s.selectsPod(&p.Spec.PodSelector, w.Labels) {
-			continue
-		}
-		in, eg := policyTypes(p)
-		if (ingress && !in) || (!ingress && !eg) {
-			continue
-		}
+	for _, p := range s.isolatingPolicies(w, ingress) {
 		isolating = append(isolating, p.Ref())
 		receiver := other
 		if ingress {
@@ -227,6 +220,38 @@ func (s *Snapshot) direction(w *Workload, ingress bool, other *Workload, port, s
 		unknown = " (its address is not known offline: only a rule open to every address would surely match)"
 	}
 	return networkVerdict{policy: isolating[0], text: fmt.Sprintf("NetworkPolicy %s isolates %s for %s and no rule lets %s through on port %d%s: the packets are dropped%s", strings.Join(isolating, ", "), w.ID(), dir, peerName(other, ip), port, unknown, hint)}, true
+}
+
+// isolatingPolicies are the policies that select w and isolate it in one
+// direction, in order; they depend only on w, so they are found once.
+func (s *Snapshot) isolatingPolicies(w *Workload, ingress bool) []*NetPolicy {
+	key := isolationKey{w, ingress}
+	s.mu.Lock()
+	ps, ok := s.isolationCache[key]
+	s.mu.Unlock()
+	if ok {
+		return ps
+	}
+	for _, p := range s.NetPolicies {
+		if p.Namespace != w.Namespace || !s.selectsPod(&p.Spec.PodSelector, w.Labels) {
+			continue
+		}
+		if in, eg := policyTypes(p); (ingress && in) || (!ingress && eg) {
+			ps = append(ps, p)
+		}
+	}
+	s.mu.Lock()
+	if s.isolationCache == nil {
+		s.isolationCache = map[isolationKey][]*NetPolicy{}
+	}
+	s.isolationCache[key] = ps
+	s.mu.Unlock()
+	return ps
+}
+
+type isolationKey struct {
+	w       *Workload
+	ingress bool
 }
 
 func (s *Snapshot) anyPeer(peers []networkingv1.NetworkPolicyPeer, ns string, other *Workload, ip string) bool {
