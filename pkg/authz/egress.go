@@ -56,20 +56,7 @@ type Egress struct {
 // matches, else the oldest one without a selector; else the root
 // namespace's oldest one without a selector; else none (nil).
 func (s *Snapshot) SidecarFor(w *Workload) *SidecarCfg {
-	s.mu.Lock()
-	sc, ok := s.sidecarCache[w]
-	s.mu.Unlock()
-	if ok {
-		return sc
-	}
-	sc = s.sidecarFor(w)
-	s.mu.Lock()
-	if s.sidecarCache == nil {
-		s.sidecarCache = map[*Workload]*SidecarCfg{}
-	}
-	s.sidecarCache[w] = sc
-	s.mu.Unlock()
-	return sc
+	return memo(&s.mu, &s.sidecarCache, w, func() *SidecarCfg { return s.sidecarFor(w) })
 }
 
 func (s *Snapshot) sidecarFor(w *Workload) *SidecarCfg {
@@ -231,30 +218,18 @@ func (s *Snapshot) knows(client *Workload, sc *SidecarCfg, d *Service, port int3
 // answered by that listener's route (allow_any or block_all), not by the
 // catch-all outbound listener.
 func (s *Snapshot) httpListener(client *Workload, sc *SidecarCfg, port int32) bool {
-	key := portKey{client, port}
-	s.mu.Lock()
-	v, ok := s.portCache[key]
-	s.mu.Unlock()
-	if ok {
-		return v
-	}
-	for _, d := range s.Services {
-		sp, ok := d.Port(port)
-		if !ok || port == 0 || !httpFamily(sp.Protocol) {
-			continue
+	return memo(&s.mu, &s.portCache, portKey{client, port}, func() bool {
+		for _, d := range s.Services {
+			sp, ok := d.Port(port)
+			if !ok || port == 0 || !httpFamily(sp.Protocol) {
+				continue
+			}
+			if known, _ := s.knows(client, sc, d, port); known {
+				return true
+			}
 		}
-		if known, _ := s.knows(client, sc, d, port); known {
-			v = true
-			break
-		}
-	}
-	s.mu.Lock()
-	if s.portCache == nil {
-		s.portCache = map[portKey]bool{}
-	}
-	s.portCache[key] = v
-	s.mu.Unlock()
-	return v
+		return false
+	})
 }
 
 // Egress decides the client side of a request to a destination port.

@@ -529,17 +529,7 @@ func intersects(a, b []string) bool {
 // PoliciesFor lists the AuthorizationPolicies that apply to a workload's
 // sidecar, root namespace first, in name order within a namespace.
 func (s *Snapshot) PoliciesFor(w *Workload) []*AuthzPolicy {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if out, ok := s.polCache[w]; ok {
-		return out
-	}
-	if s.polCache == nil {
-		s.polCache = map[*Workload][]*AuthzPolicy{}
-	}
-	out := s.policiesFor(w)
-	s.polCache[w] = out
-	return out
+	return memo(&s.mu, &s.polCache, w, func() []*AuthzPolicy { return s.policiesFor(w) })
 }
 
 func (s *Snapshot) policiesFor(w *Workload) []*AuthzPolicy {

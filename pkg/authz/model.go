@@ -282,6 +282,26 @@ type Snapshot struct {
 	whereIndex map[string]string
 }
 
+// memo returns (*m)[key], computing it on first use. mu guards the map
+// only, not the computation, so that rows evaluated on several cores do not
+// wait for each other (two may compute the same value; both are equal).
+func memo[K comparable, V any](mu *sync.Mutex, m *map[K]V, key K, compute func() V) V {
+	mu.Lock()
+	v, ok := (*m)[key]
+	mu.Unlock()
+	if ok {
+		return v
+	}
+	v = compute()
+	mu.Lock()
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[key] = v
+	mu.Unlock()
+	return v
+}
+
 type portKey struct {
 	w    *Workload
 	port int32

@@ -57,19 +57,12 @@ func (s *Snapshot) selectsPod(sel *metav1.LabelSelector, lbls map[string]string)
 	if sel == nil {
 		return false
 	}
-	s.mu.Lock()
-	conv, ok := s.selCache[sel]
-	if !ok {
-		var err error
-		if conv, err = metav1.LabelSelectorAsSelector(sel); err != nil {
-			conv = labels.Nothing()
+	conv := memo(&s.mu, &s.selCache, sel, func() labels.Selector {
+		if c, err := metav1.LabelSelectorAsSelector(sel); err == nil {
+			return c
 		}
-		if s.selCache == nil {
-			s.selCache = map[*metav1.LabelSelector]labels.Selector{}
-		}
-		s.selCache[sel] = conv
-	}
-	s.mu.Unlock()
+		return labels.Nothing()
+	})
 	return conv.Matches(labels.Set(lbls))
 }
 
@@ -225,28 +218,18 @@ func (s *Snapshot) direction(w *Workload, ingress bool, other *Workload, port, s
 // isolatingPolicies are the policies that select w and isolate it in one
 // direction, in order; they depend only on w, so they are found once.
 func (s *Snapshot) isolatingPolicies(w *Workload, ingress bool) []*NetPolicy {
-	key := isolationKey{w, ingress}
-	s.mu.Lock()
-	ps, ok := s.isolationCache[key]
-	s.mu.Unlock()
-	if ok {
+	return memo(&s.mu, &s.isolationCache, isolationKey{w, ingress}, func() []*NetPolicy {
+		var ps []*NetPolicy
+		for _, p := range s.NetPolicies {
+			if p.Namespace != w.Namespace || !s.selectsPod(&p.Spec.PodSelector, w.Labels) {
+				continue
+			}
+			if in, eg := policyTypes(p); (ingress && in) || (!ingress && eg) {
+				ps = append(ps, p)
+			}
+		}
 		return ps
-	}
-	for _, p := range s.NetPolicies {
-		if p.Namespace != w.Namespace || !s.selectsPod(&p.Spec.PodSelector, w.Labels) {
-			continue
-		}
-		if in, eg := policyTypes(p); (ingress && in) || (!ingress && eg) {
-			ps = append(ps, p)
-		}
-	}
-	s.mu.Lock()
-	if s.isolationCache == nil {
-		s.isolationCache = map[isolationKey][]*NetPolicy{}
-	}
-	s.isolationCache[key] = ps
-	s.mu.Unlock()
-	return ps
+	})
 }
 
 type isolationKey struct {

@@ -131,18 +131,7 @@ func (s *Snapshot) namespaceMode(ns string) string {
 // namespace, then the root namespace, then any other namespace exporting to
 // the client; within a namespace the most specific host wins.
 func (s *Snapshot) DestinationRuleFor(clientNS string, svc *Service) *DestRule {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := drKey{clientNS, svc}
-	if dr, ok := s.drCache[k]; ok {
-		return dr
-	}
-	if s.drCache == nil {
-		s.drCache = map[drKey]*DestRule{}
-	}
-	dr := s.destinationRuleFor(clientNS, svc)
-	s.drCache[k] = dr
-	return dr
+	return memo(&s.mu, &s.drCache, drKey{clientNS, svc}, func() *DestRule { return s.destinationRuleFor(clientNS, svc) })
 }
 
 func (s *Snapshot) destinationRuleFor(clientNS string, svc *Service) *DestRule {
