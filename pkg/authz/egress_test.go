@@ -163,15 +163,7 @@ func TestWorkloadEntries(t *testing.T) {
 		{"sleep.foo", "cache.vm.example", Allowed, "mtls"},
 	}
 	for _, c := range cases {
-		w, err := s.Workload(c.from, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, port, err := s.Destination(c.to, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := s.Evaluate(Request{From: w, To: d, Port: port})
+		r := evalRef(t, s, c.from, c.to)
 		if r.Outcome != c.want || len(r.Backend) != 1 {
 			t.Errorf("%s -> %s = %s with %d backends, want %s (%s)", c.from, c.to, r.Outcome, len(r.Backend), c.want, r.Summary)
 			continue
@@ -180,17 +172,13 @@ func TestWorkloadEntries(t *testing.T) {
 			t.Errorf("%s -> %s: decided by %s, want %s", c.from, c.to, st, c.decided)
 		}
 	}
-	w, _ := s.Workload("sleep.foo", "")
-	d, port, _ := s.Destination("cache.vm.example", "")
-	r := s.Evaluate(Request{From: w, To: d, Port: port})
+	r := evalRef(t, s, "sleep.foo", "cache.vm.example")
 	if r.Backend[0].Workload != "legacy-cache-endpoint-0.vm" || !strings.Contains(r.Summary, "no sidecar") {
 		t.Errorf("inline endpoint: %s: %s", r.Backend[0].Workload, r.Summary)
 	}
 	// The WorkloadEntry's port for the service port's name is the one the
 	// VM's proxy receives on.
-	w, _ = s.Workload("sleep.foo", "")
-	d, port, _ = s.Destination("mysql.vm.example", "")
-	r = s.Evaluate(Request{From: w, To: d, Port: port})
+	r = evalRef(t, s, "sleep.foo", "mysql.vm.example")
 	if rs := r.Backend[0].Reasons; !strings.Contains(rs[1].Text, "mysql-vm-1.vm port 3307") {
 		t.Errorf("the VM's port: %+v", rs)
 	}

@@ -32,6 +32,8 @@ func loadNetpol(t testing.TB, step string) *Snapshot {
 	return s
 }
 
+// evalRef evaluates a request from workload NAME.NS to a destination as
+// the command line names them (with an optional :PORT).
 func evalRef(t *testing.T, s *Snapshot, from, to string) Result {
 	t.Helper()
 	w, err := s.Workload(from, "")
