@@ -339,14 +339,25 @@ func TestSVGLegendFits(t *testing.T) {
 }
 
 // TestMatrixJSONIsMarshalIndent: the streamed JSON is the library's,
-// byte for byte, for a full, a one-cell and an empty matrix.
+// byte for byte, for a full, a one-cell and an empty matrix, and for
+// matrices whose cells fill several of the blocks marshalled in parallel
+// (exactly, and with a partial last block), with text JSON escapes.
 func TestMatrixJSONIsMarshalIndent(t *testing.T) {
 	t.Parallel()
 	s := loadNetpol(t, "6-with-mtls-and-deny")
+	large := func(n int) *Matrix {
+		m := &Matrix{Clients: []string{"a.x"}, Services: []string{"b.y"}}
+		for i := range n {
+			m.Cells = append(m.Cells, Cell{From: "a.x", To: fmt.Sprintf("b%d.y", i), Port: int32(i), Outcome: Allowed, Summary: fmt.Sprintf("<%d> & \"ü\"\u2028", i), Upstream: strings.Repeat("u", i%3)})
+		}
+		return m
+	}
 	for _, m := range []*Matrix{
 		s.Matrix(MatrixOptions{}),
 		s.Matrix(MatrixOptions{From: []string{"sleep.foo"}, To: []string{"httpbin.bar"}}),
 		{Clients: []string{}, Services: []string{}, Cells: []Cell{}},
+		large(3 * cellsPerBlock),
+		large(20*cellsPerBlock + 7),
 	} {
 		var got bytes.Buffer
 		if err := m.WriteJSON(&got); err != nil {
