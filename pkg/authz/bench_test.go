@@ -14,7 +14,7 @@ import (
 func load(b *testing.B, data []byte) *authz.Snapshot {
 	b.Helper()
 	l := authz.NewLoader("istio-system")
-	if err := yamlstream.Read("gen.yaml", bytes.NewReader(data), l.AddDocument); err != nil {
+	if err := l.AddStream("gen.yaml", bytes.NewReader(data)); err != nil {
 		b.Fatal(err)
 	}
 	s, err := l.Build(authz.BuildOptions{})
@@ -22,6 +22,71 @@ func load(b *testing.B, data []byte) *authz.Snapshot {
 		b.Fatal(err)
 	}
 	return s
+}
+
+// TestAddStreamIsAddDocumentInTurn: the loader that converts documents on
+// every core builds the same snapshot, warnings and first error as
+// AddDocument called on each document in order.
+func TestAddStreamIsAddDocumentInTurn(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	sz := authztest.Sizes{Workloads: 40, Services: 40, Policies: 80, Sidecars: 20, ServiceEntries: 40, VirtualServices: 40, NetworkPolicies: 40}
+	if err := authztest.Write(&buf, sz); err != nil {
+		t.Fatal(err)
+	}
+	gen := buf.String()
+	docs := strings.Split(gen, "\n---\n")
+	mid := strings.Join(docs[:len(docs)/2], "\n---\n") + "\n---\n"
+	const twice = "apiVersion: v1\nkind: Service\nmetadata: {name: twice, namespace: ns0}\nspec: {ports: [{port: 80}]}\n---\n"
+	for name, in := range map[string]string{
+		"generated":          gen,
+		"read twice":         twice + gen + "\n---\n" + twice,
+		"bad YAML":           mid + "kind: Service\n\tmetadata: x\n---\n" + gen,
+		"bad object":         mid + "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: 5}\n---\n" + gen,
+		"defined twice":      twice + mid + strings.Replace(twice, "80", "81", 1) + gen,
+		"bad stream at end":  gen + "\n---\n{\"kind\": [",
+		"only blank":         "\n---\n\n---\n",
+		"error then garbage": mid + "kind: [\n---\n" + gen + "\n---\n{\"kind\": [",
+	} {
+		one, parallel := authz.NewLoader("istio-system"), authz.NewLoader("istio-system")
+		errOne := yamlstream.Read("in.yaml", strings.NewReader(in), one.AddDocument)
+		errParallel := parallel.AddStream("in.yaml", strings.NewReader(in))
+		if wantErr := strings.Contains(name, "bad") || strings.Contains(name, "error") || name == "defined twice"; wantErr != (errOne != nil) {
+			t.Errorf("%s: one at a time, error %v", name, errOne)
+		}
+		if fmt.Sprint(errOne) != fmt.Sprint(errParallel) {
+			t.Errorf("%s: error %v, one at a time %v", name, errParallel, errOne)
+			continue
+		}
+		if strings.Join(one.Warnings, "\n") != strings.Join(parallel.Warnings, "\n") {
+			t.Errorf("%s: warnings %q, one at a time %q", name, parallel.Warnings, one.Warnings)
+		}
+		if (name == "read twice") != (len(parallel.Warnings) == 1) {
+			t.Errorf("%s: warnings %q", name, parallel.Warnings)
+		}
+		if errOne != nil {
+			continue
+		}
+		var a, b bytes.Buffer
+		for _, x := range []struct {
+			l *authz.Loader
+			w *bytes.Buffer
+		}{{one, &a}, {parallel, &b}} {
+			s, err := x.l.Build(authz.BuildOptions{})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if err := s.Matrix(authz.MatrixOptions{}).WriteJSON(x.w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if a.String() != b.String() {
+			t.Errorf("%s: the matrices differ", name)
+		}
+		if name == "generated" && !strings.Contains(b.String(), `"outcome": "200"`) {
+			t.Errorf("the generated matrix has no allowed cell")
+		}
+	}
 }
 
 // BenchmarkMatrix measures `authz matrix` on synthetic meshes: the whole

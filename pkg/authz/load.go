@@ -1,10 +1,13 @@
 package authz
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -56,7 +59,23 @@ type Loader struct {
 
 type seenObject struct {
 	where string
-	sum   [sha256.Size]byte
+	data  []byte
+}
+
+// sameJSON says whether two JSON texts hold the same value, whatever the
+// order of their keys.
+func sameJSON(a, b []byte) (bool, error) {
+	if bytes.Equal(a, b) {
+		return true, nil
+	}
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		return false, err
+	}
+	return reflect.DeepEqual(va, vb), nil
 }
 
 type template struct {
@@ -135,25 +154,22 @@ func (l *Loader) readBefore(env envelope, data []byte, where string) (bool, erro
 		ns = "default"
 	}
 	key := group(env.APIVersion) + "/" + env.Kind + " " + ns + "/" + env.Metadata.Name
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		return false, fmt.Errorf("%s: %w", where, err)
-	}
-	canonical, err := json.Marshal(v) // map keys sorted: key order does not matter
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", where, err)
-	}
-	sum := sha256.Sum256(canonical)
 	if l.seen == nil {
 		l.seen = map[string]seenObject{}
 	}
 	first, ok := l.seen[key]
 	if !ok {
-		l.seen[key] = seenObject{where: where, sum: sum}
+		// Only a name read twice is compared, so the first object's JSON
+		// is kept instead of hashing every object up front.
+		l.seen[key] = seenObject{where: where, data: data}
 		return false, nil
 	}
+	same, err := sameJSON(first.data, data)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
 	name := env.Kind + " " + strings.TrimPrefix(ns+"/", "/") + env.Metadata.Name
-	if first.sum != sum {
+	if !same {
 		return true, fmt.Errorf("%s is defined twice with different content: %s and %s", name, first.where, where)
 	}
 	l.Warnings = append(l.Warnings, fmt.Sprintf("%s is read twice (%s and %s); it counts once", name, first.where, where))
@@ -677,5 +693,86 @@ func entryServices(entries []*SvcEntry, ws []*Workload) []*Service {
 
 // AddPaths reads files, directories and "-" (stdin) and adds every document.
 func (l *Loader) AddPaths(paths []string, stdin io.Reader) error {
-	return yamlstream.ReadPaths(paths, stdin, l.AddDocument)
+	return l.addConverted(func(fn func(yamlstream.Document) error) error {
+		return yamlstream.ReadPaths(paths, stdin, fn)
+	})
 }
+
+// AddStream reads one YAML or JSON stream and adds every document, as
+// AddPaths does.
+func (l *Loader) AddStream(source string, r io.Reader) error {
+	return l.addConverted(func(fn func(yamlstream.Document) error) error {
+		return yamlstream.Read(source, r, fn)
+	})
+}
+
+// converted is one document on its way through addConverted.
+type converted struct {
+	doc  yamlstream.Document
+	json []byte
+	err  error
+	done chan struct{}
+}
+
+// addConverted adds the documents that read yields, converting them from
+// YAML to JSON on every core (half the cost of loading) while adding them
+// one at a time in the order read: the snapshot, its warnings and the
+// first error are those of AddDocument called in turn.
+func (l *Loader) addConverted(read func(func(yamlstream.Document) error) error) error {
+	workers := runtime.GOMAXPROCS(0)
+	inOrder := make(chan *converted, 8*workers)
+	work := make(chan *converted, 8*workers)
+	stop := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(inOrder)
+		defer close(work)
+		readErr = read(func(d yamlstream.Document) error {
+			c := &converted{doc: d, done: make(chan struct{})}
+			select {
+			case inOrder <- c:
+			case <-stop:
+				return errStopped
+			}
+			work <- c
+			return nil
+		})
+	}()
+	for range workers {
+		go func() {
+			for c := range work {
+				if !c.doc.IsEmpty() {
+					c.json, c.err = yaml.YAMLToJSON(c.doc.Raw)
+				}
+				close(c.done)
+			}
+		}()
+	}
+	var err error
+	for c := range inOrder {
+		<-c.done
+		if err != nil {
+			continue // drain, so that the reader and workers finish
+		}
+		switch {
+		case c.doc.IsEmpty():
+		case c.err != nil:
+			err = fmt.Errorf("%s: %w", c.doc.Where(), c.err)
+		default:
+			err = l.AddJSON(c.json, c.doc.Where())
+		}
+		if err != nil {
+			close(stop)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if errors.Is(readErr, errStopped) {
+		return nil
+	}
+	return readErr
+}
+
+// errStopped ends a read that addConverted no longer needs.
+var errStopped = errors.New("stopped")
