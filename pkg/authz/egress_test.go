@@ -183,3 +183,42 @@ func TestWorkloadEntries(t *testing.T) {
 		t.Errorf("the VM's port: %+v", rs)
 	}
 }
+
+// TestVirtualServicePrecedence: the VirtualService found through the host
+// index is the one a scan of all of them finds: an exact host beats a
+// wildcard, the older of two equal hosts wins, and one not exported to the
+// client's namespace is passed over.
+func TestVirtualServicePrecedence(t *testing.T) {
+	t.Parallel()
+	vs := func(name, created, exportTo string, hosts ...string) string {
+		return "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: " + name + ", namespace: bar, creationTimestamp: \"" + created + "\"}\nspec:\n  hosts: [" + strings.Join(hosts, ", ") + "]\n  exportTo: [" + exportTo + "]\n  http: [{route: [{destination: {host: web.bar.svc.cluster.local}}]}]\n"
+	}
+	wild := vs("wild", "2020-01-01T00:00:00Z", `"*"`, `"*.bar.svc.cluster.local"`)
+	cases := []struct{ name, objects, want string }{
+		{"none covers the host", vs("other", "2020-01-01T00:00:00Z", `"*"`, "other.bar.svc.cluster.local"), ""},
+		{"a wildcard alone", wild, "wild"},
+		{"exact beats wildcard", wild + vs("exact", "2024-01-01T00:00:00Z", `"*"`, "web"), "exact"},
+		{"the older of two exact", vs("young", "2024-01-01T00:00:00Z", `"*"`, "web") + vs("old", "2021-01-01T00:00:00Z", `"*"`, "web.bar.svc.cluster.local") + wild, "old"},
+		{"not exported to foo", wild + vs("private", "2024-01-01T00:00:00Z", `"."`, "web"), "wild"},
+		{"a longer wildcard", wild + vs("longer", "2024-01-01T00:00:00Z", `"*"`, `"*.svc.cluster.local"`, `"*.web.bar.svc.cluster.local"`, `"*.bar.svc.cluster.local"`), "wild"},
+	}
+	for _, c := range cases {
+		s := snapshotOf(t, egressMesh+c.objects)
+		client, err := s.Workload("sleep.foo", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _, err := s.Destination("web.bar", "foo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.virtualServiceFor(client, d, 8080, "")
+		name := ""
+		if got != nil {
+			name = got.Name
+		}
+		if name != c.want {
+			t.Errorf("%s: VirtualService %q, want %q", c.name, name, c.want)
+		}
+	}
+}

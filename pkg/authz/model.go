@@ -276,6 +276,11 @@ type Snapshot struct {
 	// byHost maps each destination's FQDN to it (the first one).
 	byHostOnce sync.Once
 	byHost     map[string]*Service
+	// vsByHost indexes VirtualServices (their positions) by exact host;
+	// vsWildcard lists those with a wildcard host.
+	vsIndexOnce sync.Once
+	vsByHost    map[string][]int
+	vsWildcard  []int
 	// whereIndex maps kind and NAMESPACE/NAME to the object's file and
 	// line, for explanations (built on first use).
 	whereOnce  sync.Once

@@ -3,6 +3,7 @@ package authz
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -64,26 +65,25 @@ func (s *Snapshot) virtualServiceFor(client *Workload, d *Service, port int32, h
 	var best *VirtualSvc
 	bestHost := ""
 	sc := s.SidecarFor(client)
-	for _, vs := range s.VirtualServices {
+	target := fqdn
+	if client.Gateway {
+		if h, _, _ := strings.Cut(hostHeader, ":"); h != "" {
+			target = h
+		}
+	}
+	for _, i := range s.virtualServicesCovering(target, domain) {
+		vs := s.VirtualServices[i]
 		if !mesh.ExportedTo(mesh.Or(vs.Spec.GetExportTo(), s.Mesh.VirtualServiceExportTo), vs.Namespace, client.Namespace) {
 			continue
 		}
-		target := fqdn
 		if client.Gateway {
 			if !s.boundToGatewayOf(vs, client) {
 				continue
 			}
-			if h, _, _ := strings.Cut(hostHeader, ":"); h != "" {
-				target = h
-			}
 		} else if !boundToMesh(vs) {
 			continue
 		}
-		hosts := vs.hosts
-		if len(hosts) != len(vs.Spec.GetHosts()) {
-			hosts = completeHosts(vs, domain)
-		}
-		for _, h := range hosts {
+		for _, h := range vsHosts(vs, domain) {
 			if !mesh.HostCoveredBy(target, h) {
 				continue
 			}
@@ -98,6 +98,48 @@ func (s *Snapshot) virtualServiceFor(client *Workload, d *Service, port int32, h
 		}
 	}
 	return best, bestHost
+}
+
+// virtualServicesCovering gives, in snapshot order, the positions of the
+// VirtualServices that may have a host covering target: those naming it
+// exactly and those with a wildcard host. Looking them up instead of
+// scanning them all took a seventh of the matrix's time at issue 15's size.
+func (s *Snapshot) virtualServicesCovering(target, domain string) []int {
+	s.vsIndexOnce.Do(func() {
+		s.vsByHost = map[string][]int{}
+		for i, vs := range s.VirtualServices {
+			wild := false
+			for _, h := range vsHosts(vs, domain) {
+				if mesh.Wildcard(h) {
+					wild = true
+				} else if l := s.vsByHost[h]; len(l) == 0 || l[len(l)-1] != i {
+					s.vsByHost[h] = append(l, i)
+				}
+			}
+			if wild {
+				s.vsWildcard = append(s.vsWildcard, i)
+			}
+		}
+	})
+	exact := s.vsByHost[target]
+	if len(s.vsWildcard) == 0 {
+		return exact
+	}
+	if len(exact) == 0 {
+		return s.vsWildcard
+	}
+	out := make([]int, 0, len(exact)+len(s.vsWildcard))
+	out = append(append(out, exact...), s.vsWildcard...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// vsHosts are the VirtualService's hosts as FQDNs.
+func vsHosts(vs *VirtualSvc, domain string) []string {
+	if len(vs.hosts) != len(vs.Spec.GetHosts()) {
+		return completeHosts(vs, domain)
+	}
+	return vs.hosts
 }
 
 func olderMeta(a, b Meta) bool {
