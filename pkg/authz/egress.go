@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -207,9 +208,9 @@ func (s *Snapshot) knows(client *Workload, sc *SidecarCfg, d *Service, port int3
 		return true, fmt.Sprintf("no Sidecar scopes %s: it knows every exported service", client.ID())
 	}
 	if ok, h := imports(sc, client.Namespace, d, port); ok {
-		return true, fmt.Sprintf("Sidecar %s imports %s on port %d (egress host %q)", sc.Ref(), d.FQDN(), port, h)
+		return true, "Sidecar " + sc.Ref() + " imports " + d.FQDN() + " on port " + itoa(port) + " (egress host " + strconv.Quote(h) + ")"
 	}
-	return false, fmt.Sprintf("Sidecar %s does not import %s on port %d", sc.Ref(), d.FQDN(), port)
+	return false, "Sidecar " + sc.Ref() + " does not import " + d.FQDN() + " on port " + itoa(port)
 }
 
 // httpListener says whether the client's sidecar has a 0.0.0.0:PORT HTTP
@@ -242,8 +243,8 @@ func (s *Snapshot) Egress(client *Workload, d *Service, sp ServicePort) Egress {
 	e := Egress{shown: sc != nil || mode == RegistryOnly || d.Kind == KindServiceEntry || !d.registered()}
 	known, why := s.knows(client, sc, d, sp.Port)
 	if known {
-		e.Via, e.Upstream = ViaCluster, fmt.Sprintf("outbound|%d||%s", sp.Port, d.FQDN())
-		e.Reasons = append(e.Reasons, Reason{Step: "egress", Policy: refOf(sc), Result: "known", Text: fmt.Sprintf("%s; the request goes to cluster %s", why, e.Upstream)})
+		e.Via, e.Upstream = ViaCluster, "outbound|"+itoa(sp.Port)+"||"+d.FQDN()
+		e.Reasons = append(e.Reasons, Reason{Step: "egress", Policy: refOf(sc), Result: "known", Text: why + "; the request goes to cluster " + e.Upstream})
 		return e
 	}
 	httpReq := requestIsHTTP(d, sp)

@@ -3,6 +3,7 @@ package authz
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -182,8 +183,8 @@ func (s *Snapshot) direction(w *Workload, ingress bool, other *Workload, port, s
 	}
 	var isolating []string
 	hint := ""
-	for _, p := range s.isolatingPolicies(w, ingress) {
-		isolating = append(isolating, p.Ref())
+	pols := s.isolatingPolicies(w, ingress)
+	for _, p := range pols {
 		receiver := other
 		if ingress {
 			receiver = w
@@ -191,7 +192,7 @@ func (s *Snapshot) direction(w *Workload, ingress bool, other *Workload, port, s
 		if ingress {
 			for i, r := range p.Spec.Ingress {
 				if portMatches(r.Ports, port, receiver) && s.anyPeer(r.From, p.Namespace, other, ip) {
-					return networkVerdict{allowed: true, policy: p.Ref(), text: fmt.Sprintf("NetworkPolicy %s ingress rule %d lets %s in to %s port %d", p.Ref(), i, peerName(other, ip), w.ID(), port)}, true
+					return networkVerdict{allowed: true, policy: p.Ref(), text: "NetworkPolicy " + p.Ref() + " ingress rule " + strconv.Itoa(i) + " lets " + peerName(other, ip) + " in to " + w.ID() + " port " + itoa(port)}, true
 				}
 				if hint == "" && svcPort != port && portMatches(r.Ports, svcPort, receiver) && s.anyPeer(r.From, p.Namespace, other, ip) {
 					hint = fmt.Sprintf("; ingress rule %d of %s names port %d, the Service's port: NetworkPolicy ports are the pod's, write %d", i, p.Ref(), svcPort, port)
@@ -200,13 +201,16 @@ func (s *Snapshot) direction(w *Workload, ingress bool, other *Workload, port, s
 		} else {
 			for i, r := range p.Spec.Egress {
 				if portMatches(r.Ports, port, receiver) && s.anyPeer(r.To, p.Namespace, other, ip) {
-					return networkVerdict{allowed: true, policy: p.Ref(), text: fmt.Sprintf("NetworkPolicy %s egress rule %d lets %s out to %s port %d", p.Ref(), i, w.ID(), peerName(other, ip), port)}, true
+					return networkVerdict{allowed: true, policy: p.Ref(), text: "NetworkPolicy " + p.Ref() + " egress rule " + strconv.Itoa(i) + " lets " + w.ID() + " out to " + peerName(other, ip) + " port " + itoa(port)}, true
 				}
 			}
 		}
 	}
-	if len(isolating) == 0 {
+	if len(pols) == 0 {
 		return networkVerdict{}, false
+	}
+	for _, p := range pols {
+		isolating = append(isolating, p.Ref())
 	}
 	unknown := ""
 	if _, err := netip.ParseAddr(ip); other == nil && err != nil {

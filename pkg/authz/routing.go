@@ -388,7 +388,7 @@ func (s *Snapshot) act(vs *VirtualSvc, rule *networking.HTTPRoute, req Request, 
 			port = sp.Port
 		}
 		t.Port = port
-		t.Cluster = fmt.Sprintf("outbound|%d|%s|%s", port, t.Subset, host)
+		t.Cluster = "outbound|" + itoa(port) + "|" + t.Subset + "|" + host
 		if total > 0 && w > 0 {
 			pct := float64(w) * 100 / float64(total)
 			parts = append(parts, fmt.Sprintf("%s%s %g%%", host, subsetSuffix(t.Subset), pct))

@@ -197,7 +197,7 @@ func (s *Snapshot) ClientMode(client *Workload, svc *Service, port int32) Client
 	}
 	drText := "no DestinationRule TLS setting"
 	if dr != nil {
-		drText = fmt.Sprintf("DestinationRule %s has no TLS setting", dr.Ref())
+		drText = "DestinationRule " + dr.Ref() + " has no TLS setting"
 	}
 	if !s.Mesh.AutoMTLS {
 		return ClientTLS{Mode: ClientDisable, Reason: fmt.Sprintf("%s sends plaintext (%s, auto mTLS off)", who, drText)}
@@ -207,7 +207,7 @@ func (s *Snapshot) ClientMode(client *Workload, svc *Service, port int32) Client
 	if s.namespaceMode(svc.Namespace) == ModeDisable {
 		return ClientTLS{Mode: ClientDisable, Auto: true, Reason: fmt.Sprintf("%s sends plaintext (%s, auto mTLS: PeerAuthentication disables mutual TLS in %s)", who, drText, svc.Namespace)}
 	}
-	return ClientTLS{Mode: ClientIstioMutual, Auto: true, Reason: fmt.Sprintf("%s sends mutual TLS to endpoints with a sidecar, plaintext to others (%s, auto mTLS on)", who, drText)}
+	return ClientTLS{Mode: ClientIstioMutual, Auto: true, Reason: who + " sends mutual TLS to endpoints with a sidecar, plaintext to others (" + drText + ", auto mTLS on)"}
 }
 
 func describeClient(mode string) string {
