@@ -2,6 +2,7 @@ package authz
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -198,18 +199,17 @@ func (m *Matrix) writeCells(w io.Writer) error {
 			inFlight <- struct{}{}
 			go func() {
 				var b block
+				var text bytes.Buffer
+				enc := json.NewEncoder(&text)
 				for k := i * cellsPerBlock; k < min((i+1)*cellsPerBlock, len(m.Cells)); k++ {
-					c, err := json.MarshalIndent(&m.Cells[k], "    ", "  ")
-					if err != nil {
-						b.err = err
+					if k > 0 {
+						text.WriteByte(',')
+					}
+					if b.err = writeCell(&text, enc, &m.Cells[k]); b.err != nil {
 						break
 					}
-					if k > 0 {
-						b.text = append(b.text, ',')
-					}
-					b.text = append(b.text, "\n    "...)
-					b.text = append(b.text, c...)
 				}
+				b.text = text.Bytes()
 				done[i] <- b
 			}()
 		}
@@ -228,6 +228,38 @@ func (m *Matrix) writeCells(w io.Writer) error {
 		}
 	}
 	return first
+}
+
+// writeCell writes one cell as MarshalIndent(cell, "    ", "  ") does
+// after a newline and the cell's indent. The layout of Cell's fields is
+// written here and only the values are encoded, because re-scanning the
+// encoded text to indent it took two thirds of the JSON's time.
+func writeCell(b *bytes.Buffer, enc *json.Encoder, c *Cell) error {
+	field := func(name string, v any) error {
+		b.WriteString("\n      \"" + name + "\": ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		b.Truncate(b.Len() - 1) // Encode ends each value with a newline
+		return nil
+	}
+	b.WriteString("\n    {")
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"from", c.From}, {"to", c.To}, {"port", c.Port}, {"outcome", c.Outcome}, {"summary", c.Summary}} {
+		if err := field(f.name, f.v); err != nil {
+			return err
+		}
+		b.WriteByte(',')
+	}
+	if c.Upstream == "" {
+		b.Truncate(b.Len() - 1)
+	} else if err := field("upstream", c.Upstream); err != nil {
+		return err
+	}
+	b.WriteString("\n    }")
+	return nil
 }
 
 // WriteTable writes the seed's check.sh table: FROM \ TO, one row per client.

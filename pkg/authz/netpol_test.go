@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -351,6 +352,9 @@ func TestMatrixJSONIsMarshalIndent(t *testing.T) {
 			m.Cells = append(m.Cells, Cell{From: "a.x", To: fmt.Sprintf("b%d.y", i), Port: int32(i), Outcome: Allowed, Summary: fmt.Sprintf("<%d> & \"ü\"\u2028", i), Upstream: strings.Repeat("u", i%3)})
 		}
 		return m
+	}
+	if n := reflect.TypeFor[Cell]().NumField(); n != 6 {
+		t.Fatalf("Cell has %d fields: writeCell writes 6", n)
 	}
 	for _, m := range []*Matrix{
 		s.Matrix(MatrixOptions{}),
