@@ -251,7 +251,10 @@ func (s *Snapshot) Egress(client *Workload, d *Service, sp ServicePort) Egress {
 	route := httpReq && s.httpListener(client, sc, sp.Port)
 	e.HTTP = route
 	step := Reason{Step: "egress", Policy: refOf(sc), Result: "unknown", Text: why}
-	fix := s.egressFix(client, sc, d, sp.Port)
+	fix := ""
+	if mode == RegistryOnly {
+		fix = s.egressFix(client, sc, d, sp.Port)
+	}
 	switch {
 	case mode == RegistryOnly && route:
 		e.Via, e.Upstream, e.Outcome = ViaBlackHole, BlockAll, BadGateway

@@ -433,7 +433,13 @@ func (l *Loader) Build(opts BuildOptions) (*Snapshot, error) {
 	sortMeta(s.ServiceEntries)
 	s.Services = append(l.buildServices(s.Workloads, s.Mesh.ClusterDomain), entryServices(s.ServiceEntries, s.Workloads)...)
 	for _, svc := range s.Services {
-		svc.fqdn = svc.FQDN()
+		svc.fqdn, svc.id = svc.FQDN(), svc.Name+"."+svc.Namespace
+		for _, w := range svc.Workloads {
+			w.id = w.Name + "." + w.Namespace
+		}
+	}
+	for _, w := range s.Workloads {
+		w.id = w.Name + "." + w.Namespace
 	}
 	sortMeta(s.Sidecars)
 	sortMeta(s.VirtualServices)

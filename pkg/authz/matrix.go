@@ -236,7 +236,9 @@ func (m *Matrix) writeCells(w io.Writer) error {
 // encoded text to indent it took two thirds of the JSON's time.
 func writeCell(b *bytes.Buffer, enc *json.Encoder, c *Cell) error {
 	field := func(name string, v any) error {
-		b.WriteString("\n      \"" + name + "\": ")
+		b.WriteString("\n      \"")
+		b.WriteString(name)
+		b.WriteString("\": ")
 		if err := enc.Encode(v); err != nil {
 			return err
 		}

@@ -87,10 +87,17 @@ type Workload struct {
 	// EntryPorts are a WorkloadEntry's ports by the service port's name.
 	EntryPorts map[string]int32
 	Where      string
+	// id is ID(), computed once when the snapshot is built.
+	id string
 }
 
 // ID is NAME.NAMESPACE, the name used on the command line and in tables.
-func (w *Workload) ID() string { return w.Name + "." + w.Namespace }
+func (w *Workload) ID() string {
+	if w.id != "" {
+		return w.id
+	}
+	return w.Name + "." + w.Namespace
+}
 
 // Principal is the workload's identity without the spiffe:// scheme.
 func (w *Workload) Principal(trustDomain string) string {
@@ -140,14 +147,18 @@ type Service struct {
 	Entry string
 	// domain is the cluster domain ("" is cluster.local).
 	domain string
-	// fqdn is FQDN() computed once when the snapshot is built.
-	fqdn string
+	// fqdn is FQDN() and id NAME.NAMESPACE, computed once when the
+	// snapshot is built.
+	fqdn, id string
 }
 
 // ID is NAME.NAMESPACE for a Kubernetes Service, the host otherwise.
 func (s *Service) ID() string {
 	if s.Host != "" {
 		return s.Host
+	}
+	if s.id != "" {
+		return s.id
 	}
 	return s.Name + "." + s.Namespace
 }
@@ -200,10 +211,18 @@ type Meta struct {
 	Namespace string
 	Created   time.Time
 	Where     string
+	// ref is Ref, fixed by Build once the namespace is final: every matrix
+	// cell names policies, and building the name each time cost 4 % of it.
+	ref string
 }
 
 // Ref is NAMESPACE/NAME.
-func (m Meta) Ref() string { return m.Namespace + "/" + m.Name }
+func (m Meta) Ref() string {
+	if m.ref != "" {
+		return m.ref
+	}
+	return m.Namespace + "/" + m.Name
+}
 
 // PeerAuthn is a PeerAuthentication (or an old MeshPolicy / Policy turned
 // into one).
@@ -383,7 +402,7 @@ func selects(sel map[string]string, labels map[string]string) bool {
 	return true
 }
 
-func sortMeta[T interface{ meta() Meta }](xs []T) {
+func sortMeta[T interface{ meta() *Meta }](xs []T) {
 	sort.SliceStable(xs, func(i, j int) bool {
 		a, b := xs[i].meta(), xs[j].meta()
 		if a.Namespace != b.Namespace {
@@ -391,14 +410,18 @@ func sortMeta[T interface{ meta() Meta }](xs []T) {
 		}
 		return a.Name < b.Name
 	})
+	for _, x := range xs {
+		m := x.meta()
+		m.ref = m.Namespace + "/" + m.Name
+	}
 }
 
-func (p *PeerAuthn) meta() Meta   { return p.Meta }
-func (p *DestRule) meta() Meta    { return p.Meta }
-func (p *AuthzPolicy) meta() Meta { return p.Meta }
-func (p *ReqAuthn) meta() Meta    { return p.Meta }
-func (p *SidecarCfg) meta() Meta  { return p.Meta }
-func (p *SvcEntry) meta() Meta    { return p.Meta }
+func (p *PeerAuthn) meta() *Meta   { return &p.Meta }
+func (p *DestRule) meta() *Meta    { return &p.Meta }
+func (p *AuthzPolicy) meta() *Meta { return &p.Meta }
+func (p *ReqAuthn) meta() *Meta    { return &p.Meta }
+func (p *SidecarCfg) meta() *Meta  { return &p.Meta }
+func (p *SvcEntry) meta() *Meta    { return &p.Meta }
 
 // itoa writes a port or count for texts built on every cell, where
 // concatenation costs a fraction of fmt.Sprintf.

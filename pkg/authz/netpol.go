@@ -18,7 +18,7 @@ type NetPolicy struct {
 	Spec networkingv1.NetworkPolicySpec
 }
 
-func (p *NetPolicy) meta() Meta { return p.Meta }
+func (p *NetPolicy) meta() *Meta { return &p.Meta }
 
 // Timeout is what a client sees when the network drops its packets: the
 // connection never opens (a client sidecar gives up with 503 for HTTP).

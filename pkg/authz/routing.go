@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	networking "istio.io/api/networking/v1alpha3"
 
@@ -27,8 +28,8 @@ type GatewayCfg struct {
 	Spec *networking.Gateway
 }
 
-func (p *VirtualSvc) meta() Meta { return p.Meta }
-func (p *GatewayCfg) meta() Meta { return p.Meta }
+func (p *VirtualSvc) meta() *Meta { return &p.Meta }
+func (p *GatewayCfg) meta() *Meta { return &p.Meta }
 
 // RouteTarget is one destination of a VirtualService route.
 type RouteTarget struct {
@@ -312,10 +313,27 @@ func stringMatch(m *networking.StringMatch, v string, lower bool) bool {
 		}
 		return strings.HasPrefix(v, t.Prefix)
 	case *networking.StringMatch_Regex:
-		re, err := regexp.Compile("^(?:" + t.Regex + ")$")
-		return err == nil && re.MatchString(v)
+		re := anchoredRegex(t.Regex)
+		return re != nil && re.MatchString(v)
 	}
 	return true // an empty match matches everything
+}
+
+// compiledRegex holds each match pattern compiled (nil when invalid): a
+// matrix matches the same routes on every cell.
+var compiledRegex sync.Map
+
+// anchoredRegex compiles an RE2 pattern matching the whole value, once.
+func anchoredRegex(pattern string) *regexp.Regexp {
+	if re, ok := compiledRegex.Load(pattern); ok {
+		return re.(*regexp.Regexp)
+	}
+	re, err := regexp.Compile("^(?:" + pattern + ")$")
+	if err != nil {
+		re = nil
+	}
+	compiledRegex.Store(pattern, re)
+	return re
 }
 
 func describeMatch(m *networking.StringMatch) string {
