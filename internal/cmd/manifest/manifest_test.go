@@ -34,7 +34,7 @@ func TestGenerateFlags(t *testing.T) {
 	t.Parallel()
 	var got *GenerateOptions
 	cmd := newGenerateCmd(newFactory("", &bytes.Buffer{}, &bytes.Buffer{}), func(o *GenerateOptions) error { got = o; return nil })
-	err := execute(cmd, "--set", "profile=demo", "--set", "hub=x,y", "-f", "a.yaml", "--filename=-", "--revision", "canary", "-o", "out")
+	err := execute(cmd, "--set", "profile=demo", "--set", "hub=x,y", "-f", "a.yaml", "--filename=-", "--revision", "canary", "-d", "out", "-o", "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +44,8 @@ func TestGenerateFlags(t *testing.T) {
 	if want := []string{"a.yaml", "-"}; !reflect.DeepEqual(got.Install.Files, want) {
 		t.Errorf("files = %q", got.Install.Files)
 	}
-	if got.Install.Revision != "canary" || got.OutputDir != "out" {
-		t.Errorf("revision %q, output dir %q", got.Install.Revision, got.OutputDir)
+	if got.Install.Revision != "canary" || got.OutputDir != "out" || got.Output != "json" {
+		t.Errorf("revision %q, output dir %q, format %q", got.Install.Revision, got.OutputDir, got.Output)
 	}
 	if err := execute(newGenerateCmd(newFactory("", &bytes.Buffer{}, &bytes.Buffer{}), func(*GenerateOptions) error { return nil }), "extra"); err == nil {
 		t.Error("an argument must be refused")
@@ -103,11 +103,11 @@ func TestGenerateOutputDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	var out bytes.Buffer
 	cmd := newGenerateCmd(newFactory("", &out, &bytes.Buffer{}), nil)
-	if err := execute(cmd, "--set", "profile=demo", "-o", dir); err != nil {
+	if err := execute(cmd, "--set", "profile=demo", "--output-dir", dir); err != nil {
 		t.Fatal(err)
 	}
 	if out.Len() != 0 {
-		t.Error("with -o nothing goes to stdout")
+		t.Error("with --output-dir nothing goes to stdout")
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"github.com/meshctl/meshctl/internal/cmdutil"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -75,7 +75,7 @@ func Run(o Options, fn Processor) error {
 		}
 		return bw.Flush()
 	}
-	return atomicWrite(o.Output, func(w io.Writer) error { return concat(ctx, paths, o.Stdin, w, fn) }, nil)
+	return cmdutil.WriteAtomically(o.Output, func(w io.Writer) error { return concat(ctx, paths, o.Stdin, w, fn) }, nil)
 }
 
 // lastByte remembers the last byte written, so that documents of several
@@ -145,22 +145,22 @@ func readPath(p string, stdin io.Reader, fn func(yamlstream.Document) error) err
 }
 
 func inPlace(ctx context.Context, paths []string, fn Processor) error {
-	var done []pending
+	var done []cmdutil.PendingFile
 	cleanup := func() {
 		for _, p := range done {
-			_ = os.Remove(p.tmp)
+			_ = os.Remove(p.Tmp)
 		}
 	}
 	for _, p := range paths {
-		if _, direct, err := resolveTarget(p); err != nil || direct {
+		if _, direct, err := cmdutil.ResolveTarget(p); err != nil || direct {
 			cleanup()
 			if err == nil {
 				err = fmt.Errorf("--in-place rewrites regular files only; %s is not one", p)
 			}
 			return err
 		}
-		var k pending
-		err := atomicWrite(p, func(w io.Writer) error { return concat(ctx, []string{p}, nil, w, fn) }, &k)
+		var k cmdutil.PendingFile
+		err := cmdutil.WriteAtomically(p, func(w io.Writer) error { return concat(ctx, []string{p}, nil, w, fn) }, &k)
 		if err != nil {
 			cleanup()
 			return err
@@ -172,107 +172,10 @@ func inPlace(ctx context.Context, paths []string, fn Processor) error {
 		return context.Cause(ctx)
 	}
 	for _, p := range done {
-		if err := os.Rename(p.tmp, p.target); err != nil {
+		if err := os.Rename(p.Tmp, p.Target); err != nil {
 			cleanup()
-			return fmt.Errorf("replacing %s: %w", p.target, err)
+			return fmt.Errorf("replacing %s: %w", p.Target, err)
 		}
-	}
-	return nil
-}
-
-// pending is a finished temporary file and the file it is to replace.
-type pending struct{ tmp, target string }
-
-// resolveTarget follows symlinks to the file that is to be written (which
-// need not exist yet) and says whether it is to be written directly: a
-// device, FIFO or socket, which a rename would replace.
-func resolveTarget(target string) (string, bool, error) {
-	real := target
-	for range 40 {
-		st, err := os.Lstat(real)
-		switch {
-		case os.IsNotExist(err):
-			return real, false, nil
-		case err != nil:
-			return "", false, fmt.Errorf("writing %s: %w", target, err)
-		case st.Mode()&os.ModeSymlink != 0:
-			link, err := os.Readlink(real)
-			if err != nil {
-				return "", false, fmt.Errorf("writing %s: %w", target, err)
-			}
-			if !filepath.IsAbs(link) {
-				link = filepath.Join(filepath.Dir(real), link)
-			}
-			real = link
-		case st.Mode().IsRegular():
-			return real, false, nil
-		case st.IsDir():
-			return "", false, fmt.Errorf("writing %s: is a directory", target)
-		default:
-			return real, true, nil
-		}
-	}
-	return "", false, fmt.Errorf("writing %s: too many levels of symbolic links", target)
-}
-
-// atomicWrite writes through a temporary file next to the file target
-// resolves to (a device or FIFO is written directly). With keep nil it
-// renames the file into place; otherwise it leaves the rename to the caller
-// and stores what to rename in keep.
-func atomicWrite(target string, write func(io.Writer) error, keep *pending) error {
-	real, direct, err := resolveTarget(target)
-	if err != nil {
-		return err
-	}
-	if direct {
-		f, err := os.OpenFile(real, os.O_WRONLY, 0)
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", target, err)
-		}
-		bw := bufio.NewWriterSize(f, 64<<10)
-		err = write(bw)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", target, err)
-		}
-		return nil
-	}
-	f, err := os.CreateTemp(filepath.Dir(real), "."+filepath.Base(real)+".meshctl-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", target, err)
-	}
-	tmp := f.Name()
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(real); err == nil {
-		mode = st.Mode().Perm()
-	}
-	bw := bufio.NewWriterSize(f, 64<<10)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	if keep != nil {
-		*keep = pending{tmp, real}
-		return nil
-	}
-	if err := os.Rename(tmp, real); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", target, err)
 	}
 	return nil
 }
