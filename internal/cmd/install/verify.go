@@ -28,10 +28,10 @@ func newVerifyCmd(f *cmdutil.Factory, runF func(*VerifyOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "verify-install",
 		Short: "Check that the cluster holds the install, as applied and ready",
-		Long: `Compare the cluster with an install: every object must exist, every field meshctl
-applies must still hold the applied value, and Deployments, CRDs and webhooks
-must be ready. Without -f, --set or --revision, each install recorded in the
-control plane namespace is checked against what its record renders.
+		Long: `Compare the cluster with an install: every object must exist, every field
+meshctl applies must still hold the applied value, and Deployments, CRDs and
+webhooks must be ready. Without -f, --set or --revision, each install recorded
+in the control plane namespace is checked against what its record renders.
 
 Drift is found with a server-side dry run of the apply (nothing is written),
 so the user needs the same permissions as for install.

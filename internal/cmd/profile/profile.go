@@ -75,9 +75,11 @@ func newDumpCmd(f *cmdutil.Factory, runF func(*DumpOptions) error) *cobra.Comman
 		Short: "Print a profile merged over default, with any overrides",
 		Long: `Print the IstioOperator that a profile (default when none is named) amounts
 to, merged over the default profile and with -f and --set applied, as istioctl
-would, with the charts' default values filled in under spec.values. --config-path prints only the part at that path (--set syntax, relative
-to spec, e.g. components.pilot or values.global.proxy). -o flags prints the
-same as --set flags.`,
+would, with the charts' default values filled in under spec.values.
+
+--config-path prints only the part at that path (--set syntax, relative to
+spec, e.g. components.pilot or values.global.proxy). -o flags prints the same
+as --set flags, which render the same install when given back.`,
 		Example: `  meshctl profile dump demo
   meshctl profile dump --config-path values.global.proxy -o flags
   meshctl profile dump minimal -o json`,

@@ -50,11 +50,11 @@ func newCmd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Aliases: []string{"ps"},
 		Short:   "List the proxies istiod serves and whether each is in sync with it",
 		Long: `List every proxy (sidecar or gateway) connected to istiod, and for each kind of
-configuration istiod sends it (clusters CDS, listeners LDS, endpoints EDS, routes
-RDS, extension configs ECDS) whether the proxy has acknowledged the latest:
-SYNCED, STALE (istiod sent newer configuration than the proxy acknowledged: the
-proxy is behind or refused it) or NOT SENT (nothing of that kind was asked for
-or sent yet).
+configuration istiod sends it (clusters CDS, listeners LDS, endpoints EDS,
+routes RDS, extension configs ECDS) whether the proxy has acknowledged the
+latest: SYNCED, STALE (istiod sent newer configuration than the proxy
+acknowledged: the proxy is behind or refused it) or NOT SENT (nothing of that
+kind was asked for or sent yet).
 
 meshctl asks istiod's debug API: through the API server (the pods/proxy
 subresource of each running istiod pod of the revision in the -i namespace),
