@@ -50,6 +50,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"version", "--frob"}, cmdutil.ExitUsage, "Error: unknown flag: --frob", true},
 		{"bad flag value", []string{"version", "-o", "xml", "--client"}, cmdutil.ExitUsage, `Error: --output must be json or yaml, not "xml"`, true},
 		{"extra argument", []string{"version", "now"}, cmdutil.ExitUsage, "Error: unknown command", true},
+		{"manifest diff: a missing file is trouble, not a difference", []string{"manifest", "diff", "no-such-a.yaml", "no-such-b.yaml"}, 2, "Error: stat no-such-a.yaml: no such file or directory", false},
+		{"manifest diff: one argument", []string{"manifest", "diff", "a.yaml"}, cmdutil.ExitUsage, "Error: accepts 2 arg(s), received 1", true},
 		{"failure", []string{"version", "--server", "https://127.0.0.1:1", "--request-timeout", "2s"}, cmdutil.ExitFailure, "Error: cannot reach the Kubernetes API server", false},
 	}
 	for _, tc := range cases {

@@ -43,7 +43,7 @@ func (e *SignalError) Code() int {
 const ExitCodesHelp = `Exit codes:
   0   success
   1   failure (the error is printed on stderr)
-  2   usage error (bad flags or arguments)
+  2   usage error (bad flags or arguments), or any error of manifest diff
   79  analysis or verification found problems at or above the failure threshold
   130 interrupted (SIGINT, Ctrl-C); nothing partial is written
   143 terminated (SIGTERM); nothing partial is written`
@@ -73,6 +73,17 @@ type SilentError struct{ Code int }
 
 func (e *SilentError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
+// CodeError is an error printed like any other but exiting with its own
+// code, for a command whose codes follow another tool's: in `manifest diff`,
+// as in diff(1), 1 means "they differ", so an error there exits 2.
+type CodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *CodeError) Error() string { return e.Err.Error() }
+func (e *CodeError) Unwrap() error { return e.Err }
+
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {
 	if err == nil {
@@ -81,7 +92,10 @@ func ExitCode(err error) int {
 	var u *UsageError
 	var th *ThresholdError
 	var s *SilentError
+	var c *CodeError
 	switch {
+	case errors.As(err, &c):
+		return c.Code
 	case errors.As(err, &th):
 		return ExitThreshold
 	case errors.As(err, &s):

@@ -33,9 +33,14 @@ and field by field. Key order, formatting, document order and the order of
 named list items (containers, ports, env) do not count as differences.
 
 Lines start with "-" for what only the first has, "+" for what only the
-second has and "~" for a changed object or field. Exits 0 when the manifests
-are the same and 1 when they differ (like diff(1)); other errors exit 1 too,
-with a message on standard error.`,
+second has and "~" for a changed object or field.
+
+Exit codes, as diff(1)'s:
+  0  the manifests are the same
+  1  they differ (the differences are on standard output)
+  2  trouble: a file is missing or unreadable, a document is not a Kubernetes
+     object, an object is there twice, or a flag is wrong (the error is on
+     standard error)`,
 		Example: `  meshctl manifest diff old.yaml new.yaml
   meshctl manifest diff a.yaml b.yaml --select Deployment,Service
   meshctl manifest diff a.yaml b.yaml --ignore CustomResourceDefinition`,
@@ -53,25 +58,36 @@ with a message on standard error.`,
 	return cmd
 }
 
-// Run compares the two files and prints the differences.
+// Exit codes, as diff(1)'s.
+const (
+	exitDiffer  = 1 // the manifests differ
+	exitTrouble = 2 // the comparison could not be made
+)
+
+// Run compares the two files and prints the differences. Every error is
+// trouble (exit 2), never mistaken for "they differ" (exit 1).
 func (o *DiffOptions) Run() error {
-	a, err := readObjects(o.A, o.f.In)
+	d, err := o.diff()
 	if err != nil {
-		return err
-	}
-	b, err := readObjects(o.B, o.f.In)
-	if err != nil {
-		return err
-	}
-	d, err := objdiff.Objects(a, b, objdiff.Filter{Select: o.Select, Ignore: o.Ignore})
-	if err != nil {
-		return err
+		return &cmdutil.CodeError{Code: exitTrouble, Err: err}
 	}
 	if d.Empty() {
 		return nil
 	}
 	d.Write(o.f.Out, o.A, o.B)
-	return &cmdutil.SilentError{Code: 1}
+	return &cmdutil.SilentError{Code: exitDiffer}
+}
+
+func (o *DiffOptions) diff() (objdiff.ObjectDiff, error) {
+	a, err := readObjects(o.A, o.f.In)
+	if err != nil {
+		return objdiff.ObjectDiff{}, err
+	}
+	b, err := readObjects(o.B, o.f.In)
+	if err != nil {
+		return objdiff.ObjectDiff{}, err
+	}
+	return objdiff.Objects(a, b, objdiff.Filter{Select: o.Select, Ignore: o.Ignore})
 }
 
 // readObjects reads every Kubernetes object of a file ("-" for stdin).
