@@ -1,5 +1,6 @@
 // Command analyze-gen writes generated Istio config for the analysis
 // benchmark: go run ./bench/analyze-gen -apps 2000 > config.yaml
+// (-namespaces 1 puts every app in one namespace).
 package main
 
 import (
@@ -12,8 +13,9 @@ import (
 
 func main() {
 	apps := flag.Int("apps", 2000, "number of apps")
+	namespaces := flag.Int("namespaces", 0, "spread the apps over this many namespaces (0: 50 apps to a namespace)")
 	flag.Parse()
-	if err := analyzetest.Generate(os.Stdout, *apps); err != nil {
+	if err := analyzetest.GenerateOptions(os.Stdout, analyzetest.Options{Apps: *apps, Namespaces: *namespaces}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -12,33 +12,64 @@ import (
 
 func TestGeneratedConfigIsClean(t *testing.T) {
 	t.Parallel()
-	var b bytes.Buffer
-	if err := analyzetest.Generate(&b, 120); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "gen.yaml")
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	in, err := ReadFiles([]string{p}, nil, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := 120*4 + 3*3; len(in.Resources) != want || in.Documents != want {
-		t.Fatalf("%d resources from %d documents, want %d", len(in.Resources), in.Documents, want)
-	}
-	if ms := Run(NewSnapshot(in.Resources, SnapshotOptions{}), All(), RunOptions{}); len(ms) != 0 {
-		t.Fatalf("generated config has %d findings, first: %s", len(ms), ms[0])
+	for _, c := range []struct {
+		opts       analyzetest.Options
+		namespaces int
+	}{
+		{analyzetest.Options{Apps: 120}, 3},
+		{analyzetest.Options{Apps: 120, Namespaces: 1}, 1},
+		{analyzetest.Options{Apps: 120, Namespaces: 7}, 7},
+	} {
+		t.Run(fmt.Sprintf("namespaces=%d", c.opts.Namespaces), func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			if err := analyzetest.GenerateOptions(&b, c.opts); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), "gen.yaml")
+			if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			in, err := ReadFiles([]string{p}, nil, "default")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := 120*4 + 3*c.namespaces; len(in.Resources) != want || in.Documents != want {
+				t.Fatalf("%d resources from %d documents, want %d", len(in.Resources), in.Documents, want)
+			}
+			nss := map[string]bool{}
+			for _, r := range in.Resources {
+				nss[r.Namespace] = true
+			}
+			if len(nss) != c.namespaces {
+				t.Fatalf("resources in %d namespaces (%v), want %d", len(nss), nss, c.namespaces)
+			}
+			if ms := Run(NewSnapshot(in.Resources, SnapshotOptions{}), All(), RunOptions{}); len(ms) != 0 {
+				t.Fatalf("generated config has %d findings, first: %s", len(ms), ms[0])
+			}
+		})
 	}
 }
 
 // BenchmarkAnalyzeFiles measures what `meshctl analyze FILE` does: read and
-// decode every document, build the snapshot, run every analyzer.
+// decode every document, build the snapshot, run every analyzer. The
+// "namespaces=1" cases put every app in one namespace, where a check that
+// compares each object with the others of its namespace shows as growth
+// faster than the input's.
 func BenchmarkAnalyzeFiles(b *testing.B) {
-	for _, apps := range []int{2000, 20000} {
-		b.Run(fmt.Sprintf("apps=%d", apps), func(b *testing.B) {
+	for _, c := range []analyzetest.Options{
+		{Apps: 2000},
+		{Apps: 20000},
+		{Apps: 2000, Namespaces: 1},
+		{Apps: 20000, Namespaces: 1},
+	} {
+		name := fmt.Sprintf("apps=%d", c.Apps)
+		if c.Namespaces > 0 {
+			name += fmt.Sprintf("/namespaces=%d", c.Namespaces)
+		}
+		b.Run(name, func(b *testing.B) {
 			var buf bytes.Buffer
-			if err := analyzetest.Generate(&buf, apps); err != nil {
+			if err := analyzetest.GenerateOptions(&buf, c); err != nil {
 				b.Fatal(err)
 			}
 			p := filepath.Join(b.TempDir(), "gen.yaml")

@@ -12,15 +12,35 @@ import (
 	"io"
 )
 
-// AppsPerNamespace is how many apps share a namespace.
+// AppsPerNamespace is how many apps share a namespace by default.
 const AppsPerNamespace = 50
 
-// Generate writes config for apps apps as one YAML stream.
-func Generate(w io.Writer, apps int) error {
+// Options choose the size and shape of the config.
+type Options struct {
+	Apps int
+	// Namespaces spreads the apps evenly over this many namespaces; 0
+	// puts AppsPerNamespace apps in each. One namespace holding every app
+	// is what shows costs that grow with the apps of a namespace.
+	Namespaces int
+}
+
+// Generate writes config for apps apps, AppsPerNamespace to a namespace,
+// as one YAML stream.
+func Generate(w io.Writer, apps int) error { return GenerateOptions(w, Options{Apps: apps}) }
+
+// GenerateOptions writes the config o describes as one YAML stream.
+func GenerateOptions(w io.Writer, o Options) error {
+	if o.Apps < 0 || o.Namespaces < 0 {
+		return fmt.Errorf("apps (%d) and namespaces (%d) must not be negative", o.Apps, o.Namespaces)
+	}
+	per := AppsPerNamespace
+	if o.Namespaces > 0 {
+		per = max(1, (o.Apps+o.Namespaces-1)/o.Namespaces)
+	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	for i := 0; i < apps; i++ {
-		ns := fmt.Sprintf("team-%03d", i/AppsPerNamespace)
-		if i%AppsPerNamespace == 0 {
+	for i := 0; i < o.Apps; i++ {
+		ns := fmt.Sprintf("team-%03d", i/per)
+		if i%per == 0 {
 			fmt.Fprintf(bw, nsTemplate, ns)
 		}
 		name := fmt.Sprintf("app-%05d", i)
