@@ -12,7 +12,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/meshctl/meshctl/pkg/mesh"
 )
@@ -187,23 +186,15 @@ func inMesh(s *Snapshot, ns string, tmpl *corev1.PodTemplateSpec) bool {
 }
 
 func analyzeDeploymentPorts(c *Context) {
-	svcs := map[string][]*Resource{}
-	for _, r := range c.S.List(KindService) {
-		svcs[r.Namespace] = append(svcs[r.Namespace], r)
-	}
 	for _, r := range c.S.List(KindDeployment) {
 		d, ok := r.Spec.(*appsv1.Deployment)
 		if !ok || r.Labels["gateway.istio.io/managed"] == "istio.io-mesh-controller" || !inMesh(c.S, r.Namespace, &d.Spec.Template) {
 			continue
 		}
-		tl := labels.Set(d.Spec.Template.Labels)
 		byTarget := map[string]map[int32]string{}
 		byPort := map[int32]map[corev1.Protocol][]string{}
-		for _, sr := range svcs[r.Namespace] {
+		for _, sr := range c.S.servicesSelecting(r.Namespace, d.Spec.Template.Labels) {
 			svc := sr.Spec.(*corev1.Service)
-			if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(tl) {
-				continue
-			}
 			for _, p := range svc.Spec.Ports {
 				proto := p.Protocol
 				if proto == "" {

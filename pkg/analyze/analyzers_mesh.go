@@ -103,15 +103,6 @@ func analyzeCACertificates(c *Context) {
 	}
 }
 
-func matchesAny(sel labels.Selector, ws []*Workload) bool {
-	for _, w := range ws {
-		if sel.Matches(w.Labels) {
-			return true
-		}
-	}
-	return false
-}
-
 func analyzeDRHostsAndSubsets(c *Context) {
 	for _, r := range c.S.List(KindDestinationRule) {
 		dr := specOf[*networking.DestinationRule](r)
@@ -126,10 +117,8 @@ func analyzeDRHostsAndSubsets(c *Context) {
 		if strings.HasPrefix(c.S.FQDN(dr.GetHost(), r.Namespace), "*") || len(svc.Selector) == 0 || !c.S.WorkloadsKnown(svc.Namespace) {
 			continue
 		}
-		ws := c.S.Workloads(svc.Namespace)
 		for i, ss := range dr.GetSubsets() {
-			sel := labels.Merge(labels.Set(svc.Selector), labels.Set(ss.GetLabels())).AsSelector()
-			if !matchesAny(sel, ws) {
+			if !c.S.anyWorkloadSelected(svc.Namespace, labels.Merge(svc.Selector, ss.GetLabels())) {
 				c.Report(r, DestinationRuleSubsetNotSelectPods, fmt.Sprintf("spec.subsets[%d]", i), ss.GetName())
 			}
 		}
@@ -140,20 +129,13 @@ func analyzeDRHostsAndSubsets(c *Context) {
 // namespace, and whether the snapshot can tell (it holds the control plane
 // namespace's workloads, where gateways usually run, or a match).
 func gatewayWorkloads(s *Snapshot, gw *networking.Gateway) ([]*Workload, bool) {
-	sel := labels.SelectorFromSet(gw.GetSelector())
 	var out []*Workload
-	nss := make([]string, 0, len(s.workloads))
-	for ns := range s.workloads {
-		nss = append(nss, ns)
-	}
-	sort.Strings(nss)
-	for _, ns := range nss {
-		for _, w := range s.workloads[ns] {
-			if w.PodSpec != nil && sel.Matches(w.Labels) {
-				out = append(out, w)
-			}
+	s.allWorkloadsByLabel.selected(gw.GetSelector(), func(w *Workload) bool {
+		if w.PodSpec != nil {
+			out = append(out, w)
 		}
-	}
+		return true
+	})
 	return out, len(out) > 0 || s.WorkloadsKnown(s.IstioNamespace())
 }
 
@@ -200,17 +182,9 @@ func gatewayServicePorts(s *Snapshot, ws []*Workload) map[uint32]bool {
 	if len(ws) == 0 {
 		return ports
 	}
-	byNs := map[string][]*corev1.Service{}
-	for _, sr := range s.List(KindService) {
-		if svc, ok := sr.Spec.(*corev1.Service); ok && len(svc.Spec.Selector) > 0 {
-			byNs[sr.Namespace] = append(byNs[sr.Namespace], svc)
-		}
-	}
 	for _, w := range ws {
-		for _, svc := range byNs[w.Namespace] {
-			if !labels.SelectorFromSet(svc.Spec.Selector).Matches(w.Labels) {
-				continue
-			}
+		for _, sr := range s.servicesSelecting(w.Namespace, w.Labels) {
+			svc := sr.Spec.(*corev1.Service)
 			for _, p := range svc.Spec.Ports {
 				if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
 					continue
@@ -292,17 +266,27 @@ func analyzeConflictingGateways(c *Context) {
 		}
 	}
 	sort.Strings(keys)
+	// Within a group, servers are found by bind and host: comparing each
+	// server with every other grows with the square of the Gateways that
+	// share the ingress gateway and port, which is most of them.
+	type bindHost struct{ bind, host string }
 	for _, k := range keys {
 		g := groups[k]
 		sel, port, _ := strings.Cut(k, "~")
+		byHost := map[bindHost][]int{}
+		for i, b := range g {
+			for _, h := range b.srv.GetHosts() {
+				bh := bindHost{b.srv.GetBind(), stripHostNamespace(h)}
+				byHost[bh] = append(byHost[bh], i)
+			}
+		}
 		for _, a := range g {
 			var others []string
-			for _, b := range g {
-				if a.r == b.r || a.srv.GetBind() != b.srv.GetBind() {
-					continue
-				}
-				if hostsOverlap(a.srv.GetHosts(), b.srv.GetHosts()) {
-					others = append(others, b.r.Namespace+"/"+b.r.Name)
+			for _, h := range a.srv.GetHosts() {
+				for _, i := range byHost[bindHost{a.srv.GetBind(), stripHostNamespace(h)}] {
+					if b := g[i]; b.r != a.r {
+						others = append(others, b.r.Namespace+"/"+b.r.Name)
+					}
 				}
 			}
 			if len(others) == 0 {
@@ -314,21 +298,13 @@ func analyzeConflictingGateways(c *Context) {
 	}
 }
 
-func hostsOverlap(a, b []string) bool {
-	strip := func(h string) string {
-		if i := strings.IndexByte(h, '/'); i >= 0 {
-			return h[i+1:]
-		}
-		return h
+// stripHostNamespace drops the "namespace/" of a Gateway server host: two
+// servers conflict on the host whatever namespaces they bind it to.
+func stripHostNamespace(h string) string {
+	if i := strings.IndexByte(h, '/'); i >= 0 {
+		return h[i+1:]
 	}
-	for _, x := range a {
-		for _, y := range b {
-			if strip(x) == strip(y) {
-				return true
-			}
-		}
-	}
-	return false
+	return h
 }
 
 func dedupStrings(s []string) []string {
@@ -356,9 +332,9 @@ func analyzeSidecarSelectors(c *Context) {
 		}
 		sel := labels.SelectorFromSet(sc.GetWorkloadSelector().GetLabels())
 		found := false
-		for _, w := range c.S.Workloads(r.Namespace) {
-			if w.PodSpec == nil || !sel.Matches(w.Labels) {
-				continue
+		c.S.selectedWorkloads(r.Namespace, sc.GetWorkloadSelector().GetLabels(), func(w *Workload) bool {
+			if w.PodSpec == nil {
+				return true
 			}
 			found = true
 			p := byWorkload[w]
@@ -368,7 +344,8 @@ func analyzeSidecarSelectors(c *Context) {
 				order = append(order, w)
 			}
 			p.sidecars = append(p.sidecars, r)
-		}
+			return true
+		})
 		if !found && c.S.WorkloadsKnown(r.Namespace) {
 			c.Report(r, ReferencedResourceNotFound, "spec.workloadSelector", "selector", sel.String())
 		}
@@ -489,20 +466,11 @@ func analyzeAuthzSelectors(c *Context) {
 			if len(ml) == 0 {
 				continue
 			}
-			sel := labels.SelectorFromSet(ml)
-			anyKnown, found := false, false
-			for ns, ws := range c.S.workloads {
-				_ = ns
-				if len(ws) > 0 {
-					anyKnown = true
-				}
-				if matchesAny(sel, ws) {
-					found = true
-					break
-				}
-			}
-			if anyKnown && !found {
-				c.Report(r, NoMatchingWorkloadsFound, "spec.selector", sel.String())
+			// Any workload in any namespace will do.
+			found := false
+			c.S.allWorkloadsByLabel.selected(ml, func(*Workload) bool { found = true; return false })
+			if len(c.S.allWorkloadsByLabel.all) > 0 && !found {
+				c.Report(r, NoMatchingWorkloadsFound, "spec.selector", labels.SelectorFromSet(ml).String())
 			}
 			continue
 		}
@@ -512,9 +480,8 @@ func analyzeAuthzSelectors(c *Context) {
 		if len(ml) == 0 {
 			continue
 		}
-		sel := labels.SelectorFromSet(ml)
-		if !matchesAny(sel, c.S.Workloads(r.Namespace)) {
-			c.Report(r, NoMatchingWorkloadsFound, "spec.selector", sel.String())
+		if !c.S.anyWorkloadSelected(r.Namespace, ml) {
+			c.Report(r, NoMatchingWorkloadsFound, "spec.selector", labels.SelectorFromSet(ml).String())
 		}
 	}
 }

@@ -3,6 +3,7 @@ package analyze
 import (
 	"sort"
 	"strings"
+	"sync"
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	networking "istio.io/api/networking/v1alpha3"
@@ -96,6 +97,16 @@ type Snapshot struct {
 	drByHost   map[string][]*Resource // by FQDN of the DestinationRule's host
 	drWildcard []*Resource
 	duplicates []Duplicate
+
+	// Selector indexes (labelindex.go): workloads by namespace and label,
+	// the same over all namespaces (namespaces in order), and the
+	// Kubernetes Services of each namespace by selector.
+	workloadsByLabel    map[string]*labelIndex[*Workload]
+	allWorkloadsByLabel *labelIndex[*Workload]
+	servicesBySelector  map[string]*selectorIndex[*Resource]
+	missingSecrets      map[string]bool
+	// sortedHosts are the keys of services, sorted, for wildcard lookups.
+	sortedHosts func() []string
 }
 
 // NewSnapshot indexes resources. File resources come first and win over
@@ -153,6 +164,10 @@ func NewSnapshot(resources []*Resource, opts SnapshotOptions) *Snapshot {
 	s.indexWorkloads()
 	s.indexServices()
 	s.indexDestinationRules()
+	s.missingSecrets = make(map[string]bool, len(opts.MissingSecrets))
+	for _, m := range opts.MissingSecrets {
+		s.missingSecrets[m] = true
+	}
 	return s
 }
 
@@ -172,14 +187,7 @@ func (s *Snapshot) Get(kind, namespace, name string) *Resource {
 }
 
 // SecretMissing reports whether the Secret is known not to exist.
-func (s *Snapshot) SecretMissing(ns, name string) bool {
-	for _, m := range s.opts.MissingSecrets {
-		if m == ns+"/"+name {
-			return true
-		}
-	}
-	return false
-}
+func (s *Snapshot) SecretMissing(ns, name string) bool { return s.missingSecrets[ns+"/"+name] }
 
 // Len is the number of resources.
 func (s *Snapshot) Len() int { return len(s.byKey) }
@@ -230,6 +238,41 @@ func (s *Snapshot) indexWorkloads() {
 			add(r, we.GetLabels(), nil, nil)
 		}
 	}
+	s.workloadsByLabel = make(map[string]*labelIndex[*Workload], len(s.workloads))
+	s.allWorkloadsByLabel = newLabelIndex[*Workload]()
+	nss := make([]string, 0, len(s.workloads))
+	for ns := range s.workloads {
+		nss = append(nss, ns)
+	}
+	sort.Strings(nss)
+	for _, ns := range nss {
+		x := newLabelIndex[*Workload]()
+		for _, w := range s.workloads[ns] {
+			x.add(w, w.Labels)
+			s.allWorkloadsByLabel.add(w, w.Labels)
+		}
+		s.workloadsByLabel[ns] = x
+	}
+}
+
+// selectedWorkloads calls f with each workload of namespace ns that the
+// equality selector sel selects (all of them when sel is empty), in the
+// order of Workloads(ns), until f returns false.
+func (s *Snapshot) selectedWorkloads(ns string, sel map[string]string, f func(*Workload) bool) {
+	s.workloadsByLabel[ns].selected(sel, f)
+}
+
+// anyWorkloadSelected reports whether sel selects a workload of ns.
+func (s *Snapshot) anyWorkloadSelected(ns string, sel map[string]string) bool {
+	found := false
+	s.selectedWorkloads(ns, sel, func(*Workload) bool { found = true; return false })
+	return found
+}
+
+// servicesSelecting returns the Kubernetes Services of namespace ns whose
+// (non-empty) selector selects lbls, in the order of List(KindService).
+func (s *Snapshot) servicesSelecting(ns string, lbls map[string]string) []*Resource {
+	return s.servicesBySelector[ns].selecting(lbls)
 }
 
 // podTemplate returns the pod template of a workload controller.
@@ -254,11 +297,13 @@ func (s *Snapshot) addService(svc *Service) {
 }
 
 func (s *Snapshot) indexServices() {
+	byNs := map[string][]*Resource{}
 	for _, r := range s.byKind[KindService] {
 		k, ok := r.Spec.(*corev1.Service)
 		if !ok {
 			continue
 		}
+		byNs[r.Namespace] = append(byNs[r.Namespace], r)
 		svc := &Service{Host: s.FQDN(r.Name, r.Namespace), Namespace: r.Namespace, Selector: k.Spec.Selector, Resource: r}
 		svc.ExportTo = mesh.NormalizeExportTo(mesh.Or(splitList(r.Annotations["networking.istio.io/exportTo"]), s.exportDefaults.Service), r.Namespace)
 		for _, p := range k.Spec.Ports {
@@ -280,6 +325,20 @@ func (s *Snapshot) indexServices() {
 			s.addService(&Service{Host: s.FQDN(h, r.Namespace), Namespace: r.Namespace, ExportTo: exp, Ports: ports, Selector: se.GetWorkloadSelector().GetLabels(), Resource: r})
 		}
 	}
+	s.servicesBySelector = make(map[string]*selectorIndex[*Resource], len(byNs))
+	for ns, rs := range byNs {
+		s.servicesBySelector[ns] = newSelectorIndex(rs, func(r *Resource) map[string]string {
+			return r.Spec.(*corev1.Service).Spec.Selector
+		})
+	}
+	s.sortedHosts = sync.OnceValue(func() []string {
+		hosts := make([]string, 0, len(s.services))
+		for h := range s.services {
+			hosts = append(hosts, h)
+		}
+		sort.Strings(hosts)
+		return hosts
+	})
 }
 
 func (s *Snapshot) indexDestinationRules() {
@@ -326,12 +385,7 @@ func (s *Snapshot) LookupService(host, ns string, from []string) *Service {
 		}
 	}
 	if mesh.Wildcard(fq) {
-		hosts := make([]string, 0, len(s.services))
-		for h := range s.services {
-			hosts = append(hosts, h)
-		}
-		sort.Strings(hosts)
-		for _, h := range hosts {
+		for _, h := range s.sortedHosts() {
 			if !mesh.HostMatches(fq, h) {
 				continue
 			}
