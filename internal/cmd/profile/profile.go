@@ -79,7 +79,9 @@ would, with the charts' default values filled in under spec.values.
 
 --config-path prints only the part at that path (--set syntax, relative to
 spec, e.g. components.pilot or values.global.proxy). -o flags prints the same
-as --set flags, which render the same install when given back.`,
+as --set flags. A whole dump as flags renders the same install when given back
+as --set flags: it leaves out the gateway chart's defaults, which istiod's
+values would otherwise record as set (a --config-path shows them).`,
 		Example: `  meshctl profile dump demo
   meshctl profile dump --config-path values.global.proxy -o flags
   meshctl profile dump minimal -o json`,
@@ -126,7 +128,12 @@ func (o *DumpOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	doc, err := m.WithChartDefaults()
+	withDefaults := m.WithChartDefaults
+	if o.Output == "flags" && o.ConfigPath == "" {
+		// A whole dump as flags is meant to be given back with --set.
+		withDefaults = m.WithIstiodChartDefaults
+	}
+	doc, err := withDefaults()
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,10 @@ import (
 
 	"github.com/meshctl/meshctl/internal/cmdutil"
 	"github.com/meshctl/meshctl/internal/cmdutil/cmdtest"
+	"github.com/meshctl/meshctl/internal/installflags"
+	"github.com/meshctl/meshctl/pkg/install/render"
 	"github.com/meshctl/meshctl/pkg/version"
+	"github.com/meshctl/meshctl/profiles"
 )
 
 func newFactory(in string, out *bytes.Buffer) *cmdutil.Factory {
@@ -190,5 +193,38 @@ func TestCompletion(t *testing.T) {
 	}
 	if names, _ := c.ValidArgsFunction(c, []string{"a", "b"}, ""); len(names) != 0 {
 		t.Errorf("after two profiles: %v", names)
+	}
+}
+
+// TestDumpFlagsRenderTheSameInstall: for every profile, the lines of
+// `profile dump P -o flags`, given back as --set, render the same bytes as
+// --set profile=P, the values ConfigMap included (once, the gateway
+// chart's defaults made istiod record extra values).
+func TestDumpFlagsRenderTheSameInstall(t *testing.T) {
+	t.Parallel()
+	renderSets := func(sets []string) []byte {
+		f := installflags.Flags{Sets: sets}
+		m, err := f.Render(strings.NewReader(""))
+		if err != nil {
+			t.Fatalf("rendering %d --set flags: %v", len(sets), err)
+		}
+		var buf bytes.Buffer
+		if err := render.Write(&buf, m.Objects); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	for _, p := range profiles.Names() {
+		out, err := run(t, "", "dump", p, "-o", "flags")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets := strings.Split(strings.TrimSpace(out), "\n")
+		if p != "empty" && len(sets) < 10 {
+			t.Errorf("%s: only %d flags", p, len(sets))
+		}
+		if got, want := renderSets(sets), renderSets([]string{"profile=" + p}); !bytes.Equal(got, want) {
+			t.Errorf("%s: rendering its %d dumped flags differs from --set profile=%s", p, len(sets), p)
+		}
 	}
 }

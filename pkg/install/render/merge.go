@@ -241,6 +241,18 @@ func validateRevision(rev string) error {
 // values filled in under spec.values, where the inputs did not set them:
 // the effective values, as `profile dump` shows them.
 func (m *Merged) WithChartDefaults() (map[string]any, error) {
+	return m.withDefaults(true)
+}
+
+// WithIstiodChartDefaults is WithChartDefaults without the gateway chart's
+// defaults under values.gateways: what `profile dump -o flags` prints.
+// Those defaults are not part of istiod's chart values, so giving them
+// back with --set would change the values istiod's ConfigMap records.
+func (m *Merged) WithIstiodChartDefaults() (map[string]any, error) {
+	return m.withDefaults(false)
+}
+
+func (m *Merged) withDefaults(gatewayDefaults bool) (map[string]any, error) {
 	istiod, err := chartValues("istiod")
 	if err != nil {
 		return nil, err
@@ -259,7 +271,7 @@ func (m *Merged) WithChartDefaults() (map[string]any, error) {
 		if vals, ok := spec["values"].(map[string]any); ok {
 			if set, ok := vals["gateways"].(map[string]any); ok {
 				for name, v := range set {
-					if _, isMap := v.(map[string]any); isMap && name != "securityContext" && name != "seccompProfile" {
+					if _, isMap := v.(map[string]any); gatewayDefaults && isMap && name != "securityContext" && name != "seccompProfile" {
 						gateways[name] = iop.DeepCopy(gwDefaults)
 					}
 				}
