@@ -1,8 +1,10 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -35,12 +37,17 @@ named list items (containers, ports, env) do not count as differences.
 Lines start with "-" for what only the first has, "+" for what only the
 second has and "~" for a changed object or field.
 
+--select and --ignore take kinds, in any case. A kind in --select that
+neither input has, or one in --ignore that is neither in the inputs nor a
+Kubernetes or Istio kind, is an error naming the nearest kind, so a typo
+cannot pass for "the same".
+
 Exit codes, as diff(1)'s:
   0  the manifests are the same
   1  they differ (the differences are on standard output)
   2  trouble: a file is missing or unreadable, a document is not a Kubernetes
-     object, an object is there twice, or a flag is wrong (the error is on
-     standard error)`,
+     object, an object is there twice, or a flag or kind is wrong (the error
+     is on standard error)`,
 		Example: `  meshctl manifest diff old.yaml new.yaml
   meshctl manifest diff a.yaml b.yaml --select Deployment,Service
   meshctl manifest diff a.yaml b.yaml --ignore CustomResourceDefinition`,
@@ -87,7 +94,19 @@ func (o *DiffOptions) diff() (objdiff.ObjectDiff, error) {
 	if err != nil {
 		return objdiff.ObjectDiff{}, err
 	}
-	return objdiff.Objects(a, b, objdiff.Filter{Select: o.Select, Ignore: o.Ignore})
+	f := objdiff.Filter{Select: o.Select, Ignore: o.Ignore}
+	if kes := f.Check(a, b); len(kes) > 0 {
+		msgs := make([]string, len(kes))
+		for i, e := range kes {
+			flag := "--select"
+			if e.Ignore {
+				flag = "--ignore"
+			}
+			msgs[i] = fmt.Sprintf("%s %q: %s", flag, e.Kind, e.Reason())
+		}
+		return objdiff.ObjectDiff{}, errors.New(strings.Join(msgs, "; "))
+	}
+	return objdiff.Objects(a, b, f)
 }
 
 // readObjects reads every Kubernetes object of a file ("-" for stdin).

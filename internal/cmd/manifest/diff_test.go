@@ -66,3 +66,69 @@ func TestDiffExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// A kind in --select that no object on either side has, or one in --ignore
+// that is no kind at all, is an error naming it, with the nearest known
+// kind when it looks like a typo. A typo used to print nothing and exit 0.
+func TestDiffSelectorsThatMatchNothing(t *testing.T) {
+	t.Parallel()
+	const ab = "testdata/a.yaml testdata/b.yaml "
+	tests := []struct {
+		args string
+		want string
+	}{
+		{ab + "--select Deploymnet", `--select "Deploymnet": no object of that kind in either input; did you mean "Deployment"?`},
+		{ab + "--select deployment,Srevice", `--select "Srevice": no object of that kind in either input; did you mean "Service"?`},
+		// Known kinds beyond those in the inputs are hints too.
+		{ab + "--select HorizontalPodAutoscalr", `--select "HorizontalPodAutoscalr": no object of that kind in either input; did you mean "HorizontalPodAutoscaler"?`},
+		{ab + "--select VirtualServcie", `--select "VirtualServcie": no object of that kind in either input; did you mean "VirtualService"?`},
+		// A real kind that neither input has: nothing to compare.
+		{ab + "--select Gateway", `--select "Gateway": no object of that kind in either input (they have ConfigMap, Deployment, Service)`},
+		{ab + "--select Zzzzzzzzzz", `--select "Zzzzzzzzzz": no object of that kind in either input (they have ConfigMap, Deployment, Service)`},
+		{ab + "--ignore Servcie", `--ignore "Servcie": no such kind; did you mean "Service"?`},
+		{ab + "--ignore ConfigMap,Deploymnet --select Srevice", `--select "Srevice": no object of that kind in either input; did you mean "Service"?; --ignore "Deploymnet": no such kind; did you mean "Deployment"?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			t.Parallel()
+			out, err, code := runDiff(t, strings.Fields(tt.args)...)
+			if code != 2 {
+				t.Fatalf("exit code %d (%v), want 2", code, err)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, tt.want)
+			}
+			if out != "" {
+				t.Errorf("nothing may reach stdout on error, got %q", out)
+			}
+		})
+	}
+}
+
+// Selectors that do match keep working, case-insensitively; a known kind
+// that neither input has may be ignored.
+func TestDiffSelectorsThatMatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args string
+		code int
+		want string
+	}{
+		{"testdata/a.yaml testdata/b.yaml --select configmap", 1, "- ConfigMap shop/only-in-a (only in testdata/a.yaml)\n+ ConfigMap shop/only-in-b (only in testdata/b.yaml)\n"},
+		{"testdata/a.yaml testdata/b.yaml --ignore Deployment,Service,ConfigMap,CustomResourceDefinition,Gateway", 0, ""},
+		// A kind only one side has selects.
+		{"testdata/a.yaml testdata/b.yaml --select ConfigMap,Service", 1, "- ConfigMap shop/only-in-a (only in testdata/a.yaml)\n+ ConfigMap shop/only-in-b (only in testdata/b.yaml)\n~ Service shop/web\n    ~ spec.ports[name:http].port: 80 -> 8080\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			t.Parallel()
+			out, err, code := runDiff(t, strings.Fields(tt.args)...)
+			if code != tt.code {
+				t.Fatalf("exit code %d (%v), want %d", code, err, tt.code)
+			}
+			if out != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", out, tt.want)
+			}
+		})
+	}
+}

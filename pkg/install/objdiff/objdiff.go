@@ -5,6 +5,7 @@ package objdiff
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -164,7 +165,8 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 // Filter selects the kinds to compare: when Select is not empty only those
-// kinds; kinds in Ignore never. Kinds match case-insensitively.
+// kinds; kinds in Ignore never. Kinds match case-insensitively. Check tells
+// which of them can only be mistakes.
 type Filter struct {
 	Select []string
 	Ignore []string
@@ -212,8 +214,15 @@ func Key(u *unstructured.Unstructured) string {
 }
 
 // Objects compares two sets of objects. Duplicate keys on one side are an
-// error.
+// error, and so are the kinds of f that Check reports (all of them joined).
 func Objects(a, b []*unstructured.Unstructured, f Filter) (ObjectDiff, error) {
+	if kes := f.Check(a, b); len(kes) > 0 {
+		errs := make([]error, len(kes))
+		for i, e := range kes {
+			errs[i] = e
+		}
+		return ObjectDiff{}, errors.Join(errs...)
+	}
 	ia, err := index(a, f, "first")
 	if err != nil {
 		return ObjectDiff{}, err
