@@ -37,15 +37,30 @@ func (f *Flags) Options(stdin io.Reader) (render.Options, error) {
 	if len(f.Files) == 0 {
 		return o, nil
 	}
-	err := yamlstream.ReadPaths(f.Files, stdin, func(d yamlstream.Document) error {
-		if d.IsEmpty() {
-			return nil
-		}
-		o.Files = append(o.Files, render.Input{Source: d.Where(), Data: d.Raw})
-		return nil
-	})
+	files, err := yamlstream.ExpandPaths(f.Files)
 	if err != nil {
 		return o, fmt.Errorf("reading overlays: %w", err)
+	}
+	for _, file := range files {
+		before := len(o.Files)
+		err := yamlstream.ReadPaths([]string{file}, stdin, func(d yamlstream.Document) error {
+			if !d.IsEmpty() {
+				o.Files = append(o.Files, render.Input{Source: d.Where(), Data: d.Raw})
+			}
+			return nil
+		})
+		if err != nil {
+			return o, fmt.Errorf("reading overlays: %w", err)
+		}
+		// An overlay that holds nothing would render the profile as if
+		// it were not given: surely not what was meant.
+		if len(o.Files) == before {
+			name := file
+			if file == yamlstream.Stdin {
+				name = "standard input"
+			}
+			return o, fmt.Errorf("reading overlays: %s holds no IstioOperator document", name)
+		}
 	}
 	return o, nil
 }

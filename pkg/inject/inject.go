@@ -142,6 +142,11 @@ type target struct {
 	workload Workload
 	kind     string
 	name     string
+	// unnamed is a resource with neither metadata.name nor generateName,
+	// which no API server accepts.
+	unnamed bool
+	// item is the resource's place in a List ("items[2]"), "" at the root.
+	item string
 	// path names the pod template in the document ("spec.template",
 	// "items[2]"; "" for a Pod at the root).
 	path string
@@ -190,7 +195,8 @@ func targetsAt(root *yaml.Node, at string) []target {
 			return out
 		}
 	}
-	t := target{kind: kind, name: str(root, "metadata", "name")}
+	t := target{kind: kind, name: str(root, "metadata", "name"), item: at}
+	t.unnamed = t.name == "" && str(root, "metadata", "generateName") == ""
 	t.workload = Workload{
 		TypeMeta:  metav1.TypeMeta{APIVersion: str(root, "apiVersion"), Kind: kind},
 		Name:      t.name,
@@ -424,6 +430,13 @@ func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, [
 	var res []Result
 	var changes []change
 	for _, t := range ts {
+		if _, workload := templatePaths[t.kind]; workload && t.unnamed {
+			item := ""
+			if t.item != "" {
+				item = " (" + t.item + ")"
+			}
+			return nil, nil, fmt.Errorf("%s: %s%s has no metadata.name", d.Where(), t.kind, item)
+		}
 		if t.pod == nil {
 			res = append(res, t.result(d, Unchanged, ""))
 			continue

@@ -57,8 +57,9 @@ const MaxDocumentSize = 64 << 20
 
 // ExpandPaths turns files and directories into the ordered list of files to
 // read: directories are walked recursively for .yaml, .yml and .json files
-// in lexical order; "-" is kept as is. A path that does not exist is an
-// error.
+// in lexical order; "-" is kept as is. A path that does not exist, and a
+// directory holding no such file (a mistyped or wrong directory, which
+// would otherwise read as "nothing to do"), are errors.
 func ExpandPaths(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -86,6 +87,9 @@ func ExpandPaths(paths []string) ([]string, error) {
 		})
 		if err != nil {
 			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: the directory holds no .yaml, .yml or .json file", p)
 		}
 		sort.Strings(found)
 		out = append(out, found...)

@@ -119,6 +119,17 @@ func TestReadPathsWalksDirectoriesInOrder(t *testing.T) {
 	if err := ReadPaths([]string{filepath.Join(dir, "missing.yaml")}, nil, func(Document) error { return nil }); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
 	}
+	// A directory with nothing to read is a mistake, not "nothing to do".
+	empty := filepath.Join(dir, "sub", "empty")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "README"), []byte("kind: X\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ExpandPaths([]string{dir, empty}); err == nil || err.Error() != empty+": the directory holds no .yaml, .yml or .json file" {
+		t.Fatalf("a directory with no manifest file: %v", err)
+	}
 }
 
 func TestCallbackErrorStopsReading(t *testing.T) {

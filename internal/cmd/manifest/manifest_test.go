@@ -139,6 +139,8 @@ func TestGenerateOutputDir(t *testing.T) {
 	}
 }
 
+const emptyFile = "testdata/no-yaml/empty.yml.txt"
+
 func TestGenerateErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -149,6 +151,11 @@ func TestGenerateErrors(t *testing.T) {
 		{[]string{"--set", "values.global.proxy.imag=x"}, "", "did you mean values.global.proxy.image?"},
 		{[]string{"-f", "-"}, "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  bogus: 1\n", "<stdin>"},
 		{[]string{"-f", "does-not-exist.yaml"}, "", "does-not-exist.yaml"},
+		// An overlay that holds nothing would render the profile as if it
+		// were not given.
+		{[]string{"-f", "-"}, "\n---\n# only a comment\n", "standard input holds no IstioOperator document"},
+		{[]string{"-f", emptyFile}, "", emptyFile + " holds no IstioOperator document"},
+		{[]string{"-f", "testdata/no-yaml"}, "", "testdata/no-yaml: the directory holds no .yaml, .yml or .json file"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()
@@ -178,7 +185,7 @@ func TestDiff(t *testing.T) {
 	}{
 		{"different", []string{"testdata/a.yaml", "testdata/b.yaml"}, 1, "diff-a-b.golden", ""},
 		{"same by meaning", []string{"testdata/a.yaml", "testdata/a-reordered.json"}, 0, "", ""},
-		{"select", []string{"testdata/a.yaml", "testdata/b.yaml", "--select", "service"}, 1, "", "~ Service shop/web\n    ~ spec.ports[name:http].port: 80 -> 8080\n"},
+		{"select", []string{"testdata/a.yaml", "testdata/b.yaml", "--select", "service"}, 1, "", "~ Service shop/web\n    + spec.ports[port:8080]: {\"name\":\"http\",\"port\":8080}\n    - spec.ports[port:80]: {\"name\":\"http\",\"port\":80}\n"},
 		{"ignore all that differs", []string{"testdata/a.yaml", "testdata/b.yaml", "--ignore", "Service,Deployment,ConfigMap"}, 0, "", ""},
 	}
 	for _, tt := range tests {
