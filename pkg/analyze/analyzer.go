@@ -124,12 +124,18 @@ type RunOptions struct {
 	Namespace string
 	// Context, when done, keeps analyzers not yet started from starting.
 	Context context.Context
+	// Progress, when set, counts the analyzers as they finish.
+	Progress *Progress
 }
 
 // Run runs the analyzers over the snapshot, in parallel, and returns the
 // findings sorted, with the per-resource suppression annotation
 // (galley.istio.io/analyze-suppress) applied.
 func Run(s *Snapshot, as []Analyzer, opts RunOptions) []Message {
+	if opts.Progress == nil {
+		opts.Progress = &Progress{}
+	}
+	opts.Progress.Analyzers.Store(int64(len(as)))
 	results := make([][]Message, len(as))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
@@ -139,6 +145,7 @@ func Run(s *Snapshot, as []Analyzer, opts RunOptions) []Message {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			defer opts.Progress.AnalyzersDone.Add(1)
 			if opts.Context != nil && opts.Context.Err() != nil {
 				return
 			}

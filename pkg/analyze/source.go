@@ -28,6 +28,15 @@ func ReadFiles(paths []string, stdin io.Reader, defaultNamespace string) (*FileI
 // ReadFilesContext is ReadFiles that stops between documents once ctx is
 // done, returning its cause.
 func ReadFilesContext(ctx context.Context, paths []string, stdin io.Reader, defaultNamespace string) (*FileInput, error) {
+	return ReadFilesProgress(ctx, paths, stdin, defaultNamespace, nil)
+}
+
+// ReadFilesProgress is ReadFilesContext that counts the documents read and
+// decoded in p, when p is not nil.
+func ReadFilesProgress(ctx context.Context, paths []string, stdin io.Reader, defaultNamespace string, p *Progress) (*FileInput, error) {
+	if p == nil {
+		p = &Progress{}
+	}
 	var docs []yamlstream.Document
 	err := yamlstream.ReadPaths(paths, stdin, func(d yamlstream.Document) error {
 		if ctx.Err() != nil {
@@ -35,12 +44,14 @@ func ReadFilesContext(ctx context.Context, paths []string, stdin io.Reader, defa
 		}
 		if !d.IsEmpty() {
 			docs = append(docs, d)
+			p.Read.Add(1)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	p.Documents.Store(int64(len(docs)))
 	type result struct {
 		rs  []*Resource
 		sk  []Skipped
@@ -63,6 +74,7 @@ func ReadFilesContext(ctx context.Context, paths []string, stdin io.Reader, defa
 				}
 				rs, sk, err := DecodeDocument(docs[i], defaultNamespace)
 				results[i] = result{rs, sk, err}
+				p.Decoded.Add(1)
 			}
 		}()
 	}

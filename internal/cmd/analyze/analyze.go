@@ -40,6 +40,10 @@ type Options struct {
 	suppressions        []analyze.Suppression
 	selected            []analyze.Analyzer
 
+	// progressDelay is how long a run goes before it shows progress (on a
+	// terminal), progressEvery how often the line is rewritten.
+	progressDelay, progressEvery time.Duration
+
 	f *cmdutil.Factory
 }
 
@@ -47,7 +51,7 @@ type Options struct {
 func NewCmd(f *cmdutil.Factory) *cobra.Command { return newCmd(f, nil) }
 
 func newCmd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	o := &Options{f: f}
+	o := &Options{f: f, progressDelay: time.Second, progressEvery: 200 * time.Millisecond}
 	cmd := &cobra.Command{
 		Use:   "analyze [FILE|DIR|-]...",
 		Short: "Find mistakes in Istio configuration, in files or on a live cluster",
@@ -175,19 +179,26 @@ func (o *Options) Run(ctx context.Context) error {
 		ns = "default"
 	}
 
+	// Progress, on a terminal, for runs longer than progressDelay; what
+	// goes to stderr until it stops is written through it.
+	prog := startProgress(o.f.ErrOut, o.f.Term.StderrTTY, o.progressDelay, o.progressEvery)
+	defer prog.Stop()
+	var errOut io.Writer = prog
+
 	var resources []*analyze.Resource
 	var missingSecrets []string
 	scope := ""
 	if len(o.Files) > 0 {
-		in, err := analyze.ReadFilesContext(ctx, o.Files, o.f.In, ns)
+		in, err := analyze.ReadFilesProgress(ctx, o.Files, o.f.In, ns, &prog.counts)
 		if err != nil {
 			return err
 		}
 		resources = append(resources, in.Resources...)
-		o.reportSkipped(in.Skipped)
+		o.reportSkipped(errOut, in.Skipped)
 		scope = fmt.Sprintf("%s from %s", plural(len(in.Resources), "resource"), plural(in.Documents, "document"))
 	}
 	if o.live() {
+		prog.phase.Store(phaseCluster)
 		client, err := o.f.Kube()
 		if err != nil {
 			return err
@@ -205,11 +216,11 @@ func (o *Options) Run(ctx context.Context) error {
 			return err
 		}
 		for _, w := range in.Warnings {
-			fmt.Fprintf(o.f.ErrOut, "Warning: %s\n", w)
+			fmt.Fprintf(errOut, "Warning: %s\n", w)
 		}
 		if o.f.Verbosity() > 0 {
 			for _, k := range in.NotServed {
-				fmt.Fprintf(o.f.ErrOut, "not served by the cluster (no CRD): %s\n", k)
+				fmt.Fprintf(errOut, "not served by the cluster (no CRD): %s\n", k)
 			}
 		}
 		resources = append(resources, in.Resources...)
@@ -221,6 +232,8 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 	}
 
+	prog.indexed.Store(int64(len(resources)))
+	prog.phase.Store(phaseIndexing)
 	snap, err := untilDone(ctx, func() *analyze.Snapshot {
 		return analyze.NewSnapshot(resources, analyze.SnapshotOptions{
 			ClusterDomain: o.ClusterDomain, IstioNamespace: o.f.IstioNamespace(), MeshConfig: mesh,
@@ -231,13 +244,15 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	for _, d := range snap.Duplicates() {
-		fmt.Fprintf(o.f.ErrOut, "Warning: %s is defined twice (%s and %s); the later one is analyzed\n", d.Ref, d.First, d.Later)
+		fmt.Fprintf(errOut, "Warning: %s is defined twice (%s and %s); the later one is analyzed\n", d.Ref, d.First, d.Later)
 	}
-	runOpts := analyze.RunOptions{Context: ctx}
+	prog.phase.Store(phaseAnalyzing)
+	runOpts := analyze.RunOptions{Context: ctx, Progress: &prog.counts}
 	if len(o.Files) == 0 && !o.AllNamespaces {
 		runOpts.Namespace = ns
 	}
 	msgs, err := untilDone(ctx, func() []analyze.Message { return analyze.Run(snap, o.selected, runOpts) })
+	prog.Stop() // the findings follow: no progress line among them
 	if err != nil {
 		return err
 	}
@@ -302,17 +317,17 @@ func (o *Options) Run(ctx context.Context) error {
 	return nil
 }
 
-func (o *Options) reportSkipped(sk []analyze.Skipped) {
+func (o *Options) reportSkipped(errOut io.Writer, sk []analyze.Skipped) {
 	if len(sk) == 0 {
 		return
 	}
 	if o.f.Verbosity() > 0 {
 		for _, s := range sk {
-			fmt.Fprintf(o.f.ErrOut, "skipped %s\n", s)
+			fmt.Fprintf(errOut, "skipped %s\n", s)
 		}
 		return
 	}
-	fmt.Fprintf(o.f.ErrOut, "Skipped %d objects of kinds that are not analyzed (-v 1 lists them)\n", len(sk))
+	fmt.Fprintf(errOut, "Skipped %d objects of kinds that are not analyzed (-v 1 lists them)\n", len(sk))
 }
 
 func listAnalyzers(w io.Writer, as []analyze.Analyzer) error {
