@@ -136,3 +136,21 @@ func TestGenerateOutputDirReplacesItsFiles(t *testing.T) {
 		t.Errorf("the JSON render wrote %q", asJSON)
 	}
 }
+
+// TestGenerateAcceptsWellTypedValues: the type checks refuse nothing that
+// fits: numbers for text, fractions where the default is one, quantities,
+// and enum names.
+func TestGenerateAcceptsWellTypedValues(t *testing.T) {
+	t.Parallel()
+	for _, set := range []string{
+		"values.pilot.replicaCount=3", "values.pilot.traceSampling=0.5", "values.global.proxy.resources.requests.cpu=250m",
+		"values.global.proxy.resources.limits.memory=1Gi", "values.global.proxy.resources.requests.cpu=2", "values.global.hub=123",
+		"meshConfig.outboundTrafficPolicy.mode=REGISTRY_ONLY", "meshConfig.enableAutoMtls=false", "meshConfig.defaultConfig.concurrency=2",
+		"values.gateways.istio-ingressgateway.autoscaleMax=7",
+	} {
+		var out bytes.Buffer
+		if err := execute(newGenerateCmd(newFactory("", &out, &bytes.Buffer{}), nil), "--set", set); err != nil {
+			t.Errorf("--set %s: %v", set, err)
+		}
+	}
+}

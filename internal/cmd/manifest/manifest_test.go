@@ -156,6 +156,18 @@ func TestGenerateErrors(t *testing.T) {
 		{[]string{"-f", "-"}, "\n---\n# only a comment\n", "standard input holds no IstioOperator document"},
 		{[]string{"-f", emptyFile}, "", emptyFile + " holds no IstioOperator document"},
 		{[]string{"-f", "testdata/no-yaml"}, "", "testdata/no-yaml: the directory holds no .yaml, .yml or .json file"},
+		// Values and MeshConfig fields are checked against their types:
+		// each of these rendered and exited 0.
+		{[]string{"--set", "values.pilot.replicaCount=abc"}, "", `values.pilot.replicaCount: want a number, got "abc"`},
+		{[]string{"--set", "values.pilot.replicaCount=-5"}, "", "values.pilot.replicaCount: want zero or more, got -5"},
+		{[]string{"--set", "values.pilot.replicaCount=2.5"}, "", "values.pilot.replicaCount: want a whole number, got 2.5"},
+		{[]string{"--set", "values.pilot.replicaCount=[1,2]"}, "", `values.pilot.replicaCount: want a number, got "[1,2]"`},
+		{[]string{"--set", "values.global.proxy.resources.requests.cpu=lots"}, "", `want a quantity such as 100m, 2 or 128Mi, got "lots"`},
+		{[]string{"--set", "meshConfig.enableAutoMtls=maybe"}, "", `meshConfig.enableAutoMtls: want true or false, got "maybe"`},
+		{[]string{"--set", "meshConfig.outboundTrafficPolicy.mode=REGISTRYONLY"}, "", `got "REGISTRYONLY" (did you mean REGISTRY_ONLY?)`},
+		{[]string{"--set", "values.global.proxy.resources=5"}, "", "values.global.proxy.resources: is an object, not the single value 5"},
+		{[]string{"-f", "-"}, "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values:\n    pilot:\n      replicaCount: abc\n", `spec.values.pilot.replicaCount: want a number, got "abc"`},
+		{[]string{"-f", "-"}, "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  meshConfig:\n    outboundTrafficPolicy: {mode: REGISTRYONLY}\n", "(did you mean REGISTRY_ONLY?)"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()

@@ -133,7 +133,7 @@ func (s *Schema) walk(v any, n node, path, source string) error {
 			p := join(path, k)
 			if !ok {
 				e := &FieldError{Source: source, Path: p, Msg: "unknown field"}
-				if _, leaf := n.(leafNode); leaf {
+				if isLeaf(n) {
 					e.Msg = "is a single value, not an object"
 				} else if best := suggest.Nearest(k, n.keys()); best != "" {
 					e.Suggestion = join(path, best)
@@ -156,6 +156,10 @@ func (s *Schema) walk(v any, n node, path, source string) error {
 			if err := s.walk(it, item, path+"["+strconv.Itoa(i)+"]", source); err != nil {
 				return err
 			}
+		}
+	default:
+		if msg, hint := checkValue(t, n); msg != "" {
+			return &FieldError{Source: source, Path: path, Msg: msg, Suggestion: hint}
 		}
 	}
 	return nil

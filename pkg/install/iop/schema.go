@@ -120,6 +120,9 @@ type protoSchema struct {
 }
 
 func protoNode(md protoreflect.MessageDescriptor) node {
+	if w, ok := wrapperScalars[md.FullName()]; ok {
+		return w
+	}
 	switch md.FullName() {
 	case "google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.Any", "google.protobuf.ListValue":
 		return openNode{}
@@ -149,7 +152,7 @@ func protoField(fd protoreflect.FieldDescriptor) node {
 		if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
 			return protoNode(fd.Message())
 		}
-		return leafNode{}
+		return protoScalar(fd)
 	}
 	switch {
 	case fd.IsMap():
@@ -175,7 +178,9 @@ func (p protoSchema) keys() []string {
 // valuesNode derives a schema from chart default values: a key known in
 // the defaults has the schema of its default; an empty map or list takes
 // anything.
-func valuesNode(v any) node {
+func valuesNode(v any) node { return valuesNodeAt("", v) }
+
+func valuesNodeAt(key string, v any) node {
 	switch t := v.(type) {
 	case map[string]any:
 		if len(t) == 0 {
@@ -183,17 +188,17 @@ func valuesNode(v any) node {
 		}
 		fields := make(map[string]func() node, len(t))
 		for k, val := range t {
-			fields[k] = func() node { return valuesNode(val) }
+			fields[k] = func() node { return valuesNodeAt(k, val) }
 		}
 		return fixedNode{fields: fields}
 	case []any:
 		if len(t) == 0 {
 			return listNode{item: openNode{}}
 		}
-		return listNode{item: valuesNode(t[0])}
+		return listNode{item: valuesNodeAt("", t[0])}
 	case nil:
 		return openNode{}
 	default:
-		return leafNode{}
+		return valueScalar(key, v)
 	}
 }

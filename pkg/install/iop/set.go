@@ -376,7 +376,7 @@ func (sc *Schema) CheckSet(s Set) error {
 			e := &FieldError{Path: formatPath(s.steps[:i+1]), Msg: "unknown field"}
 			if st.kind != stepKey {
 				e.Msg = "is not a list"
-			} else if _, leaf := n.(leafNode); leaf {
+			} else if isLeaf(n) {
 				e.Msg = "is a single value, not an object"
 			} else if best := suggest.Nearest(st.key, n.keys()); best != "" {
 				fixed := append(append([]step{}, s.steps[:i]...), step{kind: stepKey, key: best})
@@ -394,6 +394,13 @@ func (sc *Schema) CheckSet(s Set) error {
 			return fmt.Errorf("--set %s: %w", s.Raw, e)
 		}
 		n = c
+	}
+	if _, isMap := s.Value.(map[string]any); !isMap {
+		if _, isList := s.Value.([]any); !isList {
+			if msg, hint := checkValue(s.Value, n); msg != "" {
+				return fmt.Errorf("--set %s: %w", s.Raw, &FieldError{Path: formatPath(s.steps), Msg: msg, Suggestion: hint})
+			}
+		}
 	}
 	return nil
 }
