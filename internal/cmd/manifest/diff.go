@@ -32,7 +32,12 @@ func newDiffCmd(f *cmdutil.Factory, runF func(*DiffOptions) error) *cobra.Comman
 		Short: "Compare two manifests by meaning",
 		Long: `Compare two manifests object by object (matched by kind, namespace and name)
 and field by field. Key order, formatting, document order and the order of
-named list items (containers, ports, env) do not count as differences.
+list items that have a key do not count as differences. Items are matched
+by the key strategic merge patch uses for that list of a built-in kind
+(containers, volumes and env by name, container ports by containerPort,
+Service ports by port, with the protocol where a port repeats, volume mounts
+by mountPath), else by a name every item has once, else by position. A path
+names an item by its key: containers[name:istio-proxy].ports[containerPort:80].
 
 Lines start with "-" for what only the first has, "+" for what only the
 second has and "~" for a changed object or field.

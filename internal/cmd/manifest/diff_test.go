@@ -117,7 +117,7 @@ func TestDiffSelectorsThatMatch(t *testing.T) {
 		{"testdata/a.yaml testdata/b.yaml --select configmap", 1, "- ConfigMap shop/only-in-a (only in testdata/a.yaml)\n+ ConfigMap shop/only-in-b (only in testdata/b.yaml)\n"},
 		{"testdata/a.yaml testdata/b.yaml --ignore Deployment,Service,ConfigMap,CustomResourceDefinition,Gateway", 0, ""},
 		// A kind only one side has selects.
-		{"testdata/a.yaml testdata/b.yaml --select ConfigMap,Service", 1, "- ConfigMap shop/only-in-a (only in testdata/a.yaml)\n+ ConfigMap shop/only-in-b (only in testdata/b.yaml)\n~ Service shop/web\n    ~ spec.ports[name:http].port: 80 -> 8080\n"},
+		{"testdata/a.yaml testdata/b.yaml --select ConfigMap,Service", 1, "- ConfigMap shop/only-in-a (only in testdata/a.yaml)\n+ ConfigMap shop/only-in-b (only in testdata/b.yaml)\n~ Service shop/web\n    + spec.ports[port:8080]: {\"name\":\"http\",\"port\":8080}\n    - spec.ports[port:80]: {\"name\":\"http\",\"port\":80}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -130,5 +130,37 @@ func TestDiffSelectorsThatMatch(t *testing.T) {
 				t.Errorf("got:\n%s\nwant:\n%s", out, tt.want)
 			}
 		})
+	}
+}
+
+// List items are matched by their key, not by their place: the
+// strategic-merge-patch key of a built-in kind's list (containerPort, port,
+// mountPath, name; the protocol too where the key repeats), else a name
+// every item has once, else the position. One inserted port used to show as
+// every later port changed.
+func TestDiffListsByKey(t *testing.T) {
+	t.Parallel()
+	out, err, code := runDiff(t, "testdata/keys-a.yaml", "testdata/keys-b.yaml")
+	if code != 1 {
+		t.Fatalf("exit code %d (%v), want 1", code, err)
+	}
+	want := strings.Join([]string{
+		"~ Deployment istio-system/istio-ingressgateway",
+		`    + spec.template.spec.containers[name:istio-proxy].args[2]: "--concurrency=2"`,
+		`    ~ spec.template.spec.containers[name:istio-proxy].env[name:ISTIO_META_ROUTER_MODE].value: "standard" -> "sni-dnat"`,
+		`    + spec.template.spec.containers[name:istio-proxy].env[name:PROXY_CONFIG]: {"name":"PROXY_CONFIG","value":"{}"}`,
+		`    ~ spec.template.spec.containers[name:istio-proxy].image: "proxyv2:1.30" -> "proxyv2:1.31"`,
+		`    + spec.template.spec.containers[name:istio-proxy].ports[containerPort:15090]: {"containerPort":15090,"name":"http-envoy-prom","protocol":"TCP"}`,
+		`    + spec.template.spec.containers[name:istio-proxy].volumeMounts[mountPath:/etc/istio/custom-bootstrap]: {"mountPath":"/etc/istio/custom-bootstrap","name":"istio-envoy","subPath":"custom"}`,
+		`    ~ spec.template.spec.tolerations[0].key: "a" -> "b"`,
+		"~ Service istio-system/istio-ingressgateway",
+		`    + spec.ports[port:31400]: {"name":"tcp","port":31400,"targetPort":31400}`,
+		"~ Service kube-system/kube-dns",
+		`    ~ spec.ports[port:53,protocol:UDP].name: "dns" -> "dns-udp"`,
+		"~ VirtualService shop/reviews",
+		`    ~ spec.http[name:v2].route[0].destination.subset: "v2" -> "v3"`,
+	}, "\n") + "\n"
+	if out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
 }

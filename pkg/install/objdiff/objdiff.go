@@ -1,6 +1,7 @@
 // Package objdiff compares Kubernetes objects and nested values by meaning:
-// objects are matched by kind, namespace and name, fields by path; order of
-// keys, formatting and the order of named list items do not matter.
+// objects are matched by kind, namespace and name, fields by path, list
+// items by their key; order of keys, formatting and the order of list items
+// that have a key do not matter.
 package objdiff
 
 import (
@@ -25,15 +26,37 @@ type Change struct {
 	InA, InB bool
 }
 
-// Values lists the differences between a and b, sorted by path.
+// Values lists the differences between a and b, sorted by path. Lists of
+// maps are matched by a "name" that every item has once, else by position.
 func Values(a, b any) []Change {
+	return values(nil, a, b)
+}
+
+// ObjectValues lists the differences between two objects, sorted by path.
+// For a built-in Kubernetes kind, the items of a list are matched by the
+// list's strategic-merge-patch key (containers and env by name, container
+// ports by containerPort, Service ports by port, volume mounts by
+// mountPath), with "protocol" added where the key alone repeats; lists
+// without such a key, and every list of other kinds, are matched as Values
+// matches them.
+func ObjectValues(a, b *unstructured.Unstructured) []Change {
+	s := schemaOf(a)
+	if s == nil {
+		s = schemaOf(b)
+	}
+	return values(s, a.Object, b.Object)
+}
+
+func values(s schema, a, b any) []Change {
 	var out []Change
-	walk("", a, b, true, true, &out)
+	walk("", a, b, true, true, s, "", &out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
 
-func walk(path string, a, b any, inA, inB bool, out *[]Change) {
+// walk compares a and b at path. s is the schema of their type, or nil;
+// mergeKey is the strategic-merge-patch key when they are lists.
+func walk(path string, a, b any, inA, inB bool, s schema, mergeKey string, out *[]Change) {
 	if !inA || !inB {
 		*out = append(*out, Change{Path: path, A: a, B: b, InA: inA, InB: inB})
 		return
@@ -54,7 +77,8 @@ func walk(path string, a, b any, inA, inB bool, out *[]Change) {
 		for _, k := range sortedKeys(keys) {
 			va, okA := ta[k]
 			vb, okB := tb[k]
-			walk(joinKey(path, k), va, vb, okA, okB, out)
+			sub, mk := field(s, k, va, vb)
+			walk(joinKey(path, k), va, vb, okA, okB, sub, mk, out)
 		}
 		return
 	case []any:
@@ -62,18 +86,19 @@ func walk(path string, a, b any, inA, inB bool, out *[]Change) {
 		if !ok {
 			break
 		}
-		if na, nb, ok := named(ta), named(tb), true; ok && na != nil && nb != nil {
+		if fields := listKey(mergeKey, ta, tb); fields != nil {
+			ia, ib := byKey(ta, fields), byKey(tb, fields)
 			keys := map[string]bool{}
-			for k := range na {
+			for k := range ia {
 				keys[k] = true
 			}
-			for k := range nb {
+			for k := range ib {
 				keys[k] = true
 			}
 			for _, k := range sortedKeys(keys) {
-				va, okA := na[k]
-				vb, okB := nb[k]
-				walk(path+"[name:"+k+"]", va, vb, okA, okB, out)
+				va, okA := ia[k]
+				vb, okB := ib[k]
+				walk(path+"["+k+"]", va, vb, okA, okB, s, "", out)
 			}
 			return
 		}
@@ -85,7 +110,7 @@ func walk(path string, a, b any, inA, inB bool, out *[]Change) {
 			if i < len(tb) {
 				vb = tb[i]
 			}
-			walk(path+"["+strconv.Itoa(i)+"]", va, vb, i < len(ta), i < len(tb), out)
+			walk(path+"["+strconv.Itoa(i)+"]", va, vb, i < len(ta), i < len(tb), s, "", out)
 		}
 		return
 	}
@@ -94,26 +119,80 @@ func walk(path string, a, b any, inA, inB bool, out *[]Change) {
 	}
 }
 
-// named indexes a list whose items are all maps with a unique string
-// "name", or returns nil.
-func named(l []any) map[string]any {
-	if len(l) == 0 {
-		return nil
+// listKey chooses the fields that identify the items of two lists, the same
+// for both: the merge key, then the merge key with "protocol" (a port
+// number may be there once for TCP and once for UDP), then "name"; nil when
+// none identifies every item of each list.
+func listKey(mergeKey string, a, b []any) []string {
+	var candidates [][]string
+	if mergeKey != "" {
+		candidates = append(candidates, []string{mergeKey}, []string{mergeKey, "protocol"})
 	}
+	if mergeKey != "name" {
+		candidates = append(candidates, []string{"name"})
+	}
+	for _, c := range candidates {
+		if identifies(a, c) && identifies(b, c) {
+			return c
+		}
+	}
+	return nil
+}
+
+// identifies tells whether every item of l is a map with a scalar at
+// fields[0], a scalar or nothing at the other fields, and a label (see
+// itemKey) that no other item has.
+func identifies(l []any, fields []string) bool {
+	seen := make(map[string]bool, len(l))
+	for _, it := range l {
+		k, ok := itemKey(it, fields)
+		if !ok || seen[k] {
+			return false
+		}
+		seen[k] = true
+	}
+	return true
+}
+
+// itemKey labels a list item by its key fields for a path,
+// "containerPort:15090" or "port:53,protocol:UDP".
+func itemKey(item any, fields []string) (string, bool) {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	var parts []string
+	for i, f := range fields {
+		v, present := m[f]
+		if !present && i > 0 {
+			continue
+		}
+		s, ok := scalarText(v)
+		if !ok {
+			return "", false
+		}
+		parts = append(parts, f+":"+s)
+	}
+	return strings.Join(parts, ","), true
+}
+
+// scalarText is a string as it is and a number in its shortest form (YAML
+// and JSON decode 80 as an int or a float).
+func scalarText(v any) (string, bool) {
+	if s, ok := v.(string); ok {
+		return s, true
+	}
+	if f, ok := number(v); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+func byKey(l []any, fields []string) map[string]any {
 	m := make(map[string]any, len(l))
 	for _, it := range l {
-		im, ok := it.(map[string]any)
-		if !ok {
-			return nil
-		}
-		n, ok := im["name"].(string)
-		if !ok {
-			return nil
-		}
-		if _, dup := m[n]; dup {
-			return nil
-		}
-		m[n] = it
+		k, _ := itemKey(it, fields)
+		m[k] = it
 	}
 	return m
 }
@@ -248,7 +327,7 @@ func Objects(a, b []*unstructured.Unstructured, f Filter) (ObjectDiff, error) {
 		case !okA:
 			d.OnlyB = append(d.OnlyB, k)
 		default:
-			if cs := Values(ua.Object, ub.Object); len(cs) > 0 {
+			if cs := ObjectValues(ua, ub); len(cs) > 0 {
 				d.Changed = append(d.Changed, ObjectChange{Key: k, Changes: cs})
 			}
 		}
