@@ -37,56 +37,55 @@ func ReadFilesProgress(ctx context.Context, paths []string, stdin io.Reader, def
 	if p == nil {
 		p = &Progress{}
 	}
-	var docs []yamlstream.Document
-	err := yamlstream.ReadPaths(paths, stdin, func(d yamlstream.Document) error {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		if !d.IsEmpty() {
-			docs = append(docs, d)
-			p.Read.Add(1)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	p.Documents.Store(int64(len(docs)))
+	// Documents are decoded while later ones are still being read.
 	type result struct {
 		rs  []*Resource
 		sk  []Skipped
 		err error
 	}
-	results := make([]result, len(docs))
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(docs) {
-		workers = len(docs)
+	type job struct {
+		doc yamlstream.Document
+		out *result
 	}
+	var results []*result // in document order; only this goroutine touches the slice
 	var wg sync.WaitGroup
-	next := make(chan int, workers)
-	for w := 0; w < workers; w++ {
+	next := make(chan job, 64)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			for j := range next {
 				if ctx.Err() != nil {
 					continue // stopped: the caller gets the cause below
 				}
-				rs, sk, err := DecodeDocument(docs[i], defaultNamespace)
-				results[i] = result{rs, sk, err}
+				rs, sk, err := DecodeDocument(j.doc, defaultNamespace)
+				*j.out = result{rs, sk, err}
 				p.Decoded.Add(1)
 			}
 		}()
 	}
-	for i := range docs {
-		next <- i
-	}
+	err := yamlstream.ReadPaths(paths, stdin, func(d yamlstream.Document) error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if !d.IsEmpty() {
+			r := &result{}
+			results = append(results, r)
+			p.Read.Add(1)
+			next <- job{d, r}
+		}
+		return nil
+	})
 	close(next)
 	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	p.Documents.Store(int64(len(results)))
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	in := &FileInput{Documents: len(docs)}
+	in := &FileInput{Documents: len(results)}
 	for _, r := range results {
 		if r.err != nil {
 			return nil, r.err

@@ -96,7 +96,11 @@ func (p *progress) text() string {
 	if total := c.Documents.Load(); total > 0 {
 		return "analyzing: decoded " + thousands(c.Decoded.Load()) + " of " + thousands(total) + " documents"
 	}
-	return "analyzing: read " + thousands(c.Read.Load()) + " documents"
+	read, decoded := c.Read.Load(), c.Decoded.Load()
+	if decoded > 0 {
+		return "analyzing: read " + thousands(read) + " documents, decoded " + thousands(decoded)
+	}
+	return "analyzing: read " + thousands(read) + " documents"
 }
 
 // clear erases the progress line; the caller holds mu.
