@@ -44,9 +44,13 @@ func (f *Flags) Options(stdin io.Reader) (render.Options, error) {
 	for _, file := range files {
 		before := len(o.Files)
 		err := yamlstream.ReadPaths([]string{file}, stdin, func(d yamlstream.Document) error {
-			if !d.IsEmpty() {
-				o.Files = append(o.Files, render.Input{Source: d.Where(), Data: d.Raw})
+			if d.IsEmpty() {
+				return nil
 			}
+			if _, err := d.ToJSON(); err != nil {
+				return err // a key given twice, which decoding would hide
+			}
+			o.Files = append(o.Files, render.Input{Source: d.Where(), Data: d.Raw})
 			return nil
 		})
 		if err != nil {

@@ -45,7 +45,11 @@ func DecodeDocument(doc yamlstream.Document, defaultNamespace string) ([]*Resour
 	if doc.IsEmpty() {
 		return nil, nil, nil
 	}
-	obj, err := parseYAML(doc.Raw)
+	obj, err := parseYAML(doc)
+	var dup *yamlstream.DuplicateKeyError
+	if errors.As(err, &dup) {
+		return nil, nil, err // it names the document already
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", doc.Where(), err)
 	}

@@ -242,7 +242,7 @@ func FuzzReadAndAnalyze(f *testing.F) {
 
 func TestParseYAML(t *testing.T) {
 	t.Parallel()
-	m, err := parseYAML([]byte("a: 1\nb: 1.5\nc: true\nd: null\ne: '1'\nf: 0x10\ng: [x, {h: i}]\nbase: &b {k: v, w: 1}\nmerged:\n  <<: *b\n  w: 2\n"))
+	m, err := parseYAML(yamlstream.Document{Raw: []byte("a: 1\nb: 1.5\nc: true\nd: null\ne: '1'\nf: 0x10\ng: [x, {h: i}]\nbase: &b {k: v, w: 1}\nmerged:\n  <<: *b\n  w: 2\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,10 +257,10 @@ func TestParseYAML(t *testing.T) {
 	}
 	// Nested aliases that would expand to billions of nodes are refused.
 	bomb := "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
-	if _, err := parseYAML([]byte(bomb)); err == nil {
+	if _, err := parseYAML(yamlstream.Document{Raw: []byte(bomb)}); err == nil {
 		t.Fatal("alias bomb accepted")
 	}
-	if _, err := parseYAML([]byte("- a\n")); err == nil {
+	if _, err := parseYAML(yamlstream.Document{Raw: []byte("- a\n")}); err == nil {
 		t.Fatal("a list document accepted")
 	}
 }

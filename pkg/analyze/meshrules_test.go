@@ -19,11 +19,15 @@ func TestInjectionFollowsWebhooks(t *testing.T) {
 	// Two Services giving port 80 two protocols: IST0116 for a meshed
 	// Deployment they select.
 	deploy := func(namespace, meta, containers string) string {
+		labels := "labels: {app: d}"
+		if strings.HasPrefix(meta, ", labels: ") { // the case's labels replace the default ones
+			labels, meta = strings.TrimPrefix(meta, ", "), ""
+		}
 		svc := func(name string, proto string) string {
 			return "---\napiVersion: v1\nkind: Service\nmetadata: {name: " + name + ", namespace: " + namespace + "}\nspec: {selector: {app: d}, ports: [{name: p, port: 80, protocol: " + proto + "}]}\n"
 		}
 		return svc("s1", "TCP") + svc("s2", "UDP") +
-			"---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: " + namespace + "}\nspec:\n  selector: {matchLabels: {app: d}}\n  template:\n    metadata: {labels: {app: d}" + meta + "}\n    spec: {containers: [" + containers + "]}\n"
+			"---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: " + namespace + "}\nspec:\n  selector: {matchLabels: {app: d}}\n  template:\n    metadata: {" + labels + meta + "}\n    spec: {containers: [" + containers + "]}\n"
 	}
 	cases := []struct {
 		name, analyzer, src string

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
 // maxExpandedNodes bounds alias expansion, so that a small document with
@@ -20,13 +22,17 @@ var errTooManyAliases = errors.New("document expands to too many nodes through a
 // decoders take: map[string]any, []any, string, int64, float64, bool, nil.
 // It walks the parser's node tree directly, which is several times cheaper
 // than decoding YAML into Go values and converting them through JSON.
-func parseYAML(b []byte) (map[string]any, error) {
+// A key given twice in one mapping is an error naming both lines.
+func parseYAML(d yamlstream.Document) (map[string]any, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
+	if err := yaml.Unmarshal(d.Raw, &doc); err != nil {
 		return nil, err
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, nil
+	}
+	if err := d.DuplicateKey(&doc); err != nil {
+		return nil, err
 	}
 	budget := maxExpandedNodes
 	v, err := nodeValue(doc.Content[0], &budget)

@@ -107,9 +107,9 @@ func (l *Loader) AddDocument(d yamlstream.Document) error {
 	if d.IsEmpty() {
 		return nil
 	}
-	data, err := yaml.YAMLToJSON(d.Raw)
+	data, err := d.ToJSON()
 	if err != nil {
-		return fmt.Errorf("%s: %w", d.Where(), err)
+		return err
 	}
 	return l.AddJSON(data, d.Where())
 }
@@ -748,7 +748,7 @@ func (l *Loader) addConverted(read func(func(yamlstream.Document) error) error) 
 		go func() {
 			for c := range work {
 				if !c.doc.IsEmpty() {
-					c.json, c.err = yaml.YAMLToJSON(c.doc.Raw)
+					c.json, c.err = c.doc.ToJSON()
 				}
 				close(c.done)
 			}
@@ -763,7 +763,7 @@ func (l *Loader) addConverted(read func(func(yamlstream.Document) error) error) 
 		switch {
 		case c.doc.IsEmpty():
 		case c.err != nil:
-			err = fmt.Errorf("%s: %w", c.doc.Where(), c.err)
+			err = c.err
 		default:
 			err = l.AddJSON(c.json, c.doc.Where())
 		}

@@ -133,6 +133,9 @@ func parse(d yamlstream.Document) (*yaml.Node, error) {
 	if len(doc.Content) == 0 {
 		return nil, nil
 	}
+	if err := d.DuplicateKey(&doc); err != nil {
+		return nil, err
+	}
 	return &doc, nil
 }
 

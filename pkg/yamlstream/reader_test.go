@@ -2,6 +2,7 @@ package yamlstream
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,4 +168,25 @@ func FuzzRead(f *testing.F) {
 func isJSONStream2(s string) bool {
 	t := strings.TrimLeft(s, " \t\r\n")
 	return strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")
+}
+
+// TestDuplicateKeys: a key given twice in one mapping is an error naming
+// both lines of the file; the same key in different mappings, and merge
+// keys, are not.
+func TestDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	in := "kind: A\nmetadata: {name: a}\n---\n# comment\nkind: B\nmetadata:\n  name: b\n  labels: {name: x}\n  name: c\n---\nbase: &b {x: 1}\nuse:\n  <<: *b\n  <<: *b\n  y: 2\n"
+	var got []string
+	err := Read("f.yaml", strings.NewReader(in), func(d Document) error {
+		_, err := d.ToJSON()
+		got = append(got, fmt.Sprint(err))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"<nil>", `f.yaml (document 2, line 4): key "name" is given twice, at lines 7 and 9`, "<nil>"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
 }
