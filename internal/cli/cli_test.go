@@ -63,8 +63,13 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(stderr, tc.stderr) {
 				t.Fatalf("stderr %q does not contain %q", stderr, tc.stderr)
 			}
-			if got := strings.Contains(stderr, "Usage:"); got != tc.wantUsage {
-				t.Fatalf("usage printed = %v, want %v:\n%s", got, tc.wantUsage, stderr)
+			// A usage error points to --help in one line instead of
+			// printing the usage under the message.
+			if got := strings.Contains(stderr, "--help' for usage.\n"); got != tc.wantUsage {
+				t.Fatalf("pointer to --help printed = %v, want %v:\n%s", got, tc.wantUsage, stderr)
+			}
+			if strings.Contains(stderr, "Usage:") || strings.Count(stderr, "\n") > 4 {
+				t.Fatalf("stderr buries the message:\n%s", stderr)
 			}
 			if tc.code != 0 && strings.Count(stderr, "Error:") != 1 {
 				t.Fatalf("error must be printed exactly once:\n%s", stderr)

@@ -36,3 +36,54 @@ func TestHelpTextIsWrapped(t *testing.T) {
 		t.Fatalf("only %d commands checked", checked)
 	}
 }
+
+// TestOfflineHelpLeavesOutClusterFlags: the help of a command that never
+// uses a cluster has no cluster flags (22 lines of them buried profile
+// diff's), a command that does keeps them, and the flags are still
+// accepted where hidden.
+func TestOfflineHelpLeavesOutClusterFlags(t *testing.T) {
+	isolate(t)
+	for _, tc := range []struct {
+		args    []string
+		cluster bool
+	}{
+		{[]string{"profile", "diff", "--help"}, false},
+		{[]string{"manifest", "generate", "--help"}, false},
+		{[]string{"x", "uninject", "--help"}, false},
+		{[]string{"completion", "bash", "--help"}, false},
+		{[]string{"version", "--help"}, true},
+		{[]string{"manifest", "apply", "--help"}, true},
+		{[]string{"analyze", "--help"}, true},
+	} {
+		stdout, _, code := run(t, tc.args...)
+		if code != 0 || strings.Contains(stdout, "--kubeconfig") != tc.cluster || strings.Contains(stdout, "--context") != tc.cluster {
+			t.Errorf("%s: exit %d, cluster flags shown = %v, want %v", strings.Join(tc.args, " "), code, strings.Contains(stdout, "--kubeconfig"), tc.cluster)
+		}
+		if !strings.Contains(stdout, "--config string") {
+			t.Errorf("%s: the global --config flag is missing", strings.Join(tc.args, " "))
+		}
+	}
+	if stdout, stderr, code := run(t, "--context", "nowhere", "profile", "list"); code != 0 || !strings.Contains(stdout, "demo") {
+		t.Errorf("a hidden cluster flag is refused: exit %d, %s", code, stderr)
+	}
+	// One tree, two helps: hiding for the first does not leak into the next.
+	root, _ := NewRootCmd(genericiooptions.NewTestIOStreamsDiscard())
+	var offline, online strings.Builder
+	for _, h := range []struct {
+		path []string
+		out  *strings.Builder
+	}{{[]string{"profile", "diff"}, &offline}, {[]string{"version"}, &online}} {
+		c, _, err := root.Find(h.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetOut(h.out)
+		c.SetErr(h.out)
+		if err := c.Usage(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Contains(offline.String(), "--kubeconfig") || !strings.Contains(online.String(), "--kubeconfig") {
+		t.Errorf("usage in one tree: offline shows cluster flags %v, online %v", strings.Contains(offline.String(), "--kubeconfig"), strings.Contains(online.String(), "--kubeconfig"))
+	}
+}

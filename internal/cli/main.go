@@ -72,8 +72,10 @@ func printError(w io.Writer, color bool, cmd *cobra.Command, err error) {
 		prefix = "\x1b[31mError:\x1b[0m"
 	}
 	fmt.Fprintf(w, "%s %s\n", prefix, err)
+	// The message stays the last thing on the screen: the usage would
+	// bury it under sixty lines, so it is one command away instead.
 	var u *cmdutil.UsageError
 	if errors.As(err, &u) && cmd != nil {
-		fmt.Fprintf(w, "\n%s", cmd.UsageString())
+		fmt.Fprintf(w, "See '%s --help' for usage.\n", cmd.CommandPath())
 	}
 }

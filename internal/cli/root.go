@@ -48,7 +48,10 @@ whether one workload can call another.
 	// meshctl caches discovery in memory for one run only; it never writes
 	// ~/.kube/cache, so the flag that moves that cache would do nothing.
 	configFlags.CacheDir = nil
-	configFlags.AddFlags(pf)
+	cluster := pflag.NewFlagSet("cluster", pflag.ContinueOnError)
+	configFlags.AddFlags(cluster)
+	markClusterFlags(cluster)
+	pf.AddFlagSet(cluster)
 	pf.StringP("istio-namespace", "i", cmdutil.DefaultIstioNamespace, "Istio control plane namespace")
 	pf.IntP("verbosity", "v", 0, "Log verbosity: 0 quiet, higher numbers print more on stderr")
 	pf.String("config", "", "meshctl config file (default $XDG_CONFIG_HOME/meshctl/config.yaml)")
@@ -77,7 +80,13 @@ whether one workload can call another.
 	// cobra adds `completion` lazily at Execute; adding it now puts it in the
 	// generated reference and lets tests reach it like any other command.
 	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" || c.Name() == "help" {
+			offline(c)
+		}
+	}
 	markUsageErrors(root)
+	hideClusterFlagsWhenOffline(root)
 	return root, f
 }
 

@@ -7,6 +7,7 @@ package clidocs
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,14 +41,48 @@ func GenerateDocs(dir string) error {
 			return err
 		}
 	}
-	if err := doc.GenMarkdownTree(root, md); err != nil {
-		return fmt.Errorf("writing Markdown reference: %w", err)
+	header := doc.GenManHeader{Title: "MESHCTL", Section: "1", Source: "meshctl", Manual: "meshctl manual", Date: &docsDate}
+	return eachCommand(root, func(c *cobra.Command) error {
+		if err := writePage(filepath.Join(md, strings.ReplaceAll(c.CommandPath(), " ", "_")+".md"), func(w io.Writer) error {
+			return doc.GenMarkdown(c, w)
+		}); err != nil {
+			return fmt.Errorf("writing Markdown reference: %w", err)
+		}
+		if err := writePage(filepath.Join(man, strings.ReplaceAll(c.CommandPath(), " ", "-")+".1"), func(w io.Writer) error {
+			h := header
+			return doc.GenMan(c, &h, w)
+		}); err != nil {
+			return fmt.Errorf("writing man pages: %w", err)
+		}
+		return nil
+	})
+}
+
+// eachCommand calls fn for every command the reference documents, as
+// cobra's tree generators choose them, with the page written the way the
+// command's help shows it (an offline command without cluster flags).
+func eachCommand(c *cobra.Command, fn func(*cobra.Command) error) error {
+	for _, s := range c.Commands() {
+		if !s.IsAvailableCommand() || s.IsAdditionalHelpTopicCommand() {
+			continue
+		}
+		if err := eachCommand(s, fn); err != nil {
+			return err
+		}
 	}
-	header := &doc.GenManHeader{Title: "MESHCTL", Section: "1", Source: "meshctl", Manual: "meshctl manual", Date: &docsDate}
-	if err := doc.GenManTree(root, header, man); err != nil {
-		return fmt.Errorf("writing man pages: %w", err)
+	return cli.WithOfflineFlagsHidden(c, func() error { return fn(c) })
+}
+
+func writePage(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
 	}
-	return nil
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // neutralDefaults replaces the machine's home directory in flag defaults by

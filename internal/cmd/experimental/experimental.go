@@ -41,8 +41,9 @@ func NewUninjectCmd(f *cmdutil.Factory) *cobra.Command { return newUninjectCmd(f
 func newUninjectCmd(f *cmdutil.Factory, runF func(*UninjectOptions) error) *cobra.Command {
 	o := &UninjectOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "uninject -f FILE|DIR|- [-o FILE | --in-place]",
-		Short: "Remove a sidecar injection from Kubernetes YAML or JSON files",
+		Use:         "uninject -f FILE|DIR|- [-o FILE | --in-place]",
+		Annotations: map[string]string{cmdutil.OfflineAnnotation: "true"},
+		Short:       "Remove a sidecar injection from Kubernetes YAML or JSON files",
 		Long: `Remove what kube-inject (or the injection webhook) added to workloads, found
 through the sidecar.istio.io/status annotation: the injected containers,
 volumes and pull secrets, the annotations and labels, and the probe rewrites

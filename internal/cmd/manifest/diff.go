@@ -28,8 +28,9 @@ type DiffOptions struct {
 func newDiffCmd(f *cmdutil.Factory, runF func(*DiffOptions) error) *cobra.Command {
 	o := &DiffOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "diff A.yaml B.yaml",
-		Short: "Compare two manifests by meaning",
+		Use:         "diff A.yaml B.yaml",
+		Annotations: map[string]string{cmdutil.OfflineAnnotation: "true"},
+		Short:       "Compare two manifests by meaning",
 		Long: `Compare two manifests object by object (matched by kind, namespace and name)
 and field by field. Key order, formatting, document order and the order of
 list items that have a key do not count as differences. Items are matched

@@ -34,8 +34,9 @@ type GenerateOptions struct {
 func newGenerateCmd(f *cmdutil.Factory, runF func(*GenerateOptions) error) *cobra.Command {
 	o := &GenerateOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "generate",
-		Short: "Print the Kubernetes manifests of an Istio install",
+		Use:         "generate",
+		Annotations: map[string]string{cmdutil.OfflineAnnotation: "true"},
+		Short:       "Print the Kubernetes manifests of an Istio install",
 		Long: `Render the install that a profile and overrides describe, with no cluster:
 CRDs, service accounts, cluster roles and bindings, roles and bindings, config
 maps, webhooks, services, deployments, PDBs and HPAs, in install order. The

@@ -22,8 +22,9 @@ import (
 // NewCmd builds `meshctl profile`.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "profile",
-		Short: "List, show and compare the built-in install profiles",
+		Use:         "profile",
+		Annotations: map[string]string{cmdutil.OfflineAnnotation: "true"},
+		Short:       "List, show and compare the built-in install profiles",
 		Long: `Istio install profiles are IstioOperator overlays on the default profile:
 default, demo, minimal, empty, remote and preview. These commands show what
 they contain; none needs a cluster.`,
