@@ -194,3 +194,25 @@ func TestColourOnlyOnTerminalsAndNeverWithNoColor(t *testing.T) {
 		t.Fatalf("escape codes written to a pipe: %q", stderr)
 	}
 }
+
+// TestBadValuesNameTheirSource: a bad value from MESHCTL_* or the config
+// file is reported as that variable or that file and key, not as a flag
+// the user never typed; a flag on the command line keeps its name.
+func TestBadValuesNameTheirSource(t *testing.T) {
+	dir := isolate(t)
+	t.Setenv("MESHCTL_OUTPUT", "xml")
+	_, stderr, code := run(t, "version", "--client")
+	if code != cmdutil.ExitUsage || !strings.HasPrefix(stderr, `Error: environment variable MESHCTL_OUTPUT must be json or yaml, not "xml"`+"\n") {
+		t.Errorf("environment: exit %d, stderr %q", code, stderr)
+	}
+	os.Unsetenv("MESHCTL_OUTPUT")
+	cfg := writeConfig(t, dir, "analyze:\n  failure-threshold: bogus\n")
+	_, stderr, code = run(t, "analyze", "-A", "no-such-dir")
+	if want := "Error: config file " + cfg + ` (key "analyze.failure-threshold"): unknown level "bogus"`; code != cmdutil.ExitUsage || !strings.HasPrefix(stderr, want) {
+		t.Errorf("config file: exit %d, stderr %q, want %q", code, stderr, want)
+	}
+	_, stderr, _ = run(t, "analyze", "--failure-threshold", "bogus2", "-A", "no-such-dir")
+	if !strings.HasPrefix(stderr, `Error: --failure-threshold: unknown level "bogus2"`) {
+		t.Errorf("flag: stderr %q", stderr)
+	}
+}

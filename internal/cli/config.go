@@ -74,19 +74,25 @@ func loadConfig(cmd *cobra.Command, v *viper.Viper) error {
 			return
 		}
 		if val, ok := os.LookupEnv(envName(fl.Name)); ok {
+			source := "environment variable " + envName(fl.Name)
 			if err := setFlag(cmd, fl, val); err != nil {
-				errs = append(errs, fmt.Errorf("environment variable %s: %w", envName(fl.Name), err))
+				errs = append(errs, fmt.Errorf("%s: %w", source, err))
 			}
+			fl.Annotations = withSource(fl.Annotations, source)
 			return
 		}
+		key := section + "." + fl.Name
 		val, ok := scoped[fl.Name]
 		if !ok {
+			key = fl.Name
 			val, ok = fileValues[fl.Name]
 		}
 		if ok {
+			source := fmt.Sprintf("config file %s (key %q)", path, key)
 			if err := setFlag(cmd, fl, toFlagString(val)); err != nil {
-				errs = append(errs, fmt.Errorf("config file %s: key %q: %w", path, fl.Name, err))
+				errs = append(errs, fmt.Errorf("config file %s: key %q: %w", path, key, err))
 			}
+			fl.Annotations = withSource(fl.Annotations, source)
 		}
 	})
 	return errors.Join(errs...)
@@ -172,3 +178,66 @@ func checkKeys(path string, values map[string]any, root *cobra.Command) error {
 	sort.Strings(bad)
 	return fmt.Errorf("config file %s: unknown key %s", path, strings.Join(bad, ", "))
 }
+
+// flagSource records, on a flag set from the environment or the config
+// file, where its value came from: a bad value is then reported there and
+// not as a flag the user never typed.
+const flagSource = "meshctl.io/value-source"
+
+func withSource(a map[string][]string, source string) map[string][]string {
+	if a == nil {
+		a = map[string][]string{}
+	}
+	a[flagSource] = []string{source}
+	return a
+}
+
+// nameValueSources rewrites the first "--NAME" in err's message to where
+// NAME's value came from, when that was the environment or the config
+// file ("--failure-threshold: unknown level" becomes "environment variable
+// MESHCTL_FAILURE_THRESHOLD: unknown level"). The error keeps its type.
+func nameValueSources(cmd *cobra.Command, err error) error {
+	if cmd == nil || err == nil {
+		return err
+	}
+	msg := err.Error()
+	out := msg
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		src := fl.Annotations[flagSource]
+		if len(src) == 0 || out != msg {
+			return
+		}
+		flag := "--" + fl.Name
+		for from := 0; ; {
+			i := strings.Index(out[from:], flag)
+			if i < 0 {
+				return
+			}
+			i += from
+			end := i + len(flag)
+			if end == len(out) || !isFlagNameByte(out[end]) {
+				out = out[:i] + src[0] + out[end:]
+				return
+			}
+			from = end
+		}
+	})
+	if out == msg {
+		return err
+	}
+	return &sourcedError{msg: out, err: err}
+}
+
+func isFlagNameByte(b byte) bool {
+	return b == '-' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
+}
+
+// sourcedError is an error whose message names a value's source; Unwrap
+// keeps its type for the exit code.
+type sourcedError struct {
+	msg string
+	err error
+}
+
+func (e *sourcedError) Error() string { return e.msg }
+func (e *sourcedError) Unwrap() error { return e.err }

@@ -47,6 +47,7 @@ func Main(args []string, streams genericiooptions.IOStreams) int {
 	if isCobraUsageError(err) {
 		err = &cmdutil.UsageError{Err: err}
 	}
+	err = nameValueSources(cmd, err)
 	printError(streams.ErrOut, f.Term.Color, cmd, err)
 	return cmdutil.ExitCode(err)
 }
