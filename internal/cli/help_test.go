@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -86,4 +87,56 @@ func TestOfflineHelpLeavesOutClusterFlags(t *testing.T) {
 	if strings.Contains(offline.String(), "--kubeconfig") || !strings.Contains(online.String(), "--kubeconfig") {
 		t.Errorf("usage in one tree: offline shows cluster flags %v, online %v", strings.Contains(offline.String(), "--kubeconfig"), strings.Contains(online.String(), "--kubeconfig"))
 	}
+}
+
+// TestOutputTableMatchesTheCommands: docs/output-and-exit-codes.md has a
+// row for every command, and the -o values of each row are the ones the
+// command's flag accepts.
+func TestOutputTableMatchesTheCommands(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../docs/output-and-exit-codes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, " | ")
+		if len(cells) >= 3 && strings.HasPrefix(cells[0], "| `") {
+			rows[strings.Trim(cells[0], "| `")] = cells[1]
+		}
+	}
+	root, _ := NewRootCmd(genericiooptions.NewTestIOStreamsDiscard())
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+		if !c.Runnable() || c.HasSubCommands() || c == root {
+			return
+		}
+		name := strings.TrimPrefix(c.CommandPath(), "meshctl ")
+		if c.Parent().Name() == "completion" {
+			name = "completion SHELL"
+		}
+		row, ok := rows[name]
+		if !ok {
+			t.Errorf("no row for %s", name)
+			return
+		}
+		o := c.Flags().Lookup("output")
+		if o == nil {
+			return
+		}
+		_, values, found := strings.Cut(o.Usage, "one of ")
+		if !found {
+			return // -o FILE
+		}
+		values, _, _ = strings.Cut(values, " ")
+		for _, v := range strings.Split(values, "|") {
+			if !strings.Contains(row, "`"+v+"`") {
+				t.Errorf("%s: the row %q lacks -o %s", name, row, v)
+			}
+		}
+	}
+	walk(root)
 }

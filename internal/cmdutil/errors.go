@@ -43,13 +43,13 @@ func (e *SignalError) Code() int {
 const ExitCodesHelp = `Exit codes:
   0   success
   1   failure (the error is printed on stderr)
-  2   usage error (bad flags or arguments), or any error of manifest diff
+  2   usage error (bad flags or arguments); any error of manifest/profile diff
   79  analysis or verification found problems at or above the failure threshold
   130 interrupted (SIGINT, Ctrl-C); nothing partial is written
   143 terminated (SIGTERM); nothing partial is written`
 
-// UsageError is a mistake in flags or arguments: the root command prints the
-// usage after it and exits with ExitUsage.
+// UsageError is a mistake in flags or arguments: the root command points to
+// --help after it and exits with ExitUsage.
 type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }

@@ -192,8 +192,8 @@ func newDiffCmd(f *cmdutil.Factory, runF func(*DiffOptions) error) *cobra.Comman
 		Short: "Show how two profiles differ",
 		Long: `Compare two profiles, each merged over default, field by field. Lines start
 with "-" for a field only the first has, "+" for one only the second has and
-"~" for a changed value. Exits 0 when they are the same and 1 when they
-differ (like diff(1)).`,
+"~" for a changed value. Exits 0 when they are the same, 1 when they differ
+and 2 when they cannot be compared (like diff(1)).`,
 		Example:           `  meshctl profile diff default demo`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completeProfiles(2),
@@ -210,13 +210,14 @@ differ (like diff(1)).`,
 
 // Run prints the differences.
 func (o *DiffOptions) Run() error {
+	// As diff(1): 1 means "they differ", so trouble is 2.
 	a, err := render.ProfileDoc(o.A)
 	if err != nil {
-		return err
+		return &cmdutil.CodeError{Code: 2, Err: err}
 	}
 	b, err := render.ProfileDoc(o.B)
 	if err != nil {
-		return err
+		return &cmdutil.CodeError{Code: 2, Err: err}
 	}
 	cs := objdiff.Values(a, b)
 	if len(cs) == 0 {

@@ -177,6 +177,11 @@ func TestDiff(t *testing.T) {
 	if err != nil || out != "" {
 		t.Errorf("same profiles: out %q, err %v", out, err)
 	}
+	// An unknown profile is trouble (2), not "they differ" (1).
+	_, err = run(t, "", "diff", "default", "no-such-profile")
+	if code := cmdutil.ExitCode(err); code != 2 || !strings.Contains(err.Error(), "no-such-profile") {
+		t.Errorf("unknown profile: exit %d, %v", code, err)
+	}
 }
 
 func TestCompletion(t *testing.T) {
