@@ -2,16 +2,15 @@ package analyze
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/meshctl/meshctl/internal/testutil/golden"
+)
 
 const samplesDir = "../../samples"
 
@@ -27,27 +26,6 @@ func analyzeSample(t *testing.T, dir string) []Message {
 		t.Fatalf("%s: no resources read", dir)
 	}
 	return Run(NewSnapshot(in.Resources, SnapshotOptions{}), All(), RunOptions{})
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
 }
 
 // The exact codes each broken sample must produce, one entry per finding.
@@ -105,7 +83,7 @@ func TestSamples(t *testing.T) {
 			if err := WriteLog(&b, ms, false); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+"-broken.log", bytes.ReplaceAll(b.Bytes(), []byte(samplesDir+"/"), []byte("samples/")))
+			golden.Check(t, filepath.Join("testdata", "golden", name+"-broken.log"), bytes.ReplaceAll(b.Bytes(), []byte(samplesDir+"/"), []byte("samples/")))
 		})
 	}
 	if seen != len(expectedCodes) {

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 )
 
 // The NetworkPolicy walk, as samples/netpol holds it, over the security
@@ -174,7 +176,7 @@ func TestNetworkPolicyGolden(t *testing.T) {
 		}
 		b.WriteString("\n")
 	}
-	golden(t, "netpol.txt", b.Bytes())
+	golden.Check(t, goldenPath("netpol.txt"), b.Bytes())
 }
 
 // TestNetworkPolicyRules covers the rule forms the walk does not.

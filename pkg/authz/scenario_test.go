@@ -2,14 +2,13 @@ package authz
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/meshctl/meshctl/internal/testutil/golden"
+)
 
 // Scenario is one step of the seed's security walkthrough, as our own YAML.
 type scenario struct {
@@ -55,26 +54,8 @@ var seedMatrix = MatrixOptions{
 	To:   []string{"httpbin.foo", "httpbin.bar", "httpbin.legacy"},
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
+// goldenPath is where the golden file of that name is.
+func goldenPath(name string) string { return filepath.Join("testdata", "golden", name) }
 
 func TestScenarioGolden(t *testing.T) {
 	t.Parallel()
@@ -102,7 +83,7 @@ func TestScenarioGolden(t *testing.T) {
 				}
 				b.WriteString("\n")
 			}
-			golden(t, sc.name+".txt", b.Bytes())
+			golden.Check(t, goldenPath(sc.name+".txt"), b.Bytes())
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 )
 
 // The seed's network-visibility walk, as samples/egress/visibility holds it.
@@ -55,7 +57,7 @@ func TestVisibilityGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			golden(t, "visibility-"+step+".txt", b.Bytes())
+			golden.Check(t, goldenPath("visibility-"+step+".txt"), b.Bytes())
 		})
 	}
 }
@@ -204,7 +206,7 @@ func TestTrafficShift(t *testing.T) {
 	if err := WriteExplanation(&b, s.Evaluate(Request{From: w, To: d, Path: "/hello"})); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "shift-gateway.txt", b.Bytes())
+	golden.Check(t, goldenPath("shift-gateway.txt"), b.Bytes())
 	if !strings.Contains(b.String(), "subset v1 0%, helloworld.default.svc.cluster.local subset v2 100%") {
 		t.Errorf("the explanation does not give the weights:\n%s", b.String())
 	}

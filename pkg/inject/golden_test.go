@@ -2,7 +2,6 @@ package inject
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand"
 	"os"
@@ -11,10 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 	"github.com/meshctl/meshctl/pkg/install/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // goldenCase is one input injected with one configuration.
 type goldenCase struct {
@@ -137,26 +135,6 @@ func readInput(t testing.TB, name string) []byte {
 	return b
 }
 
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output:\n%s", path, firstDifference(want, got))
-	}
-}
-
 func firstDifference(want, got []byte) string {
 	wl, gl := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
 	for i := 0; i < len(wl) || i < len(gl); i++ {
@@ -181,8 +159,8 @@ func TestGolden(t *testing.T) {
 			in := injectorFor(t, c.sets, c.revision)
 			out, rep := run(t, in, readInput(t, c.input), true)
 			ext := filepath.Ext(c.input)
-			checkGolden(t, filepath.Join("testdata", "golden", c.name+ext), out)
-			checkGolden(t, filepath.Join("testdata", "golden", c.name+".report"), []byte(rep))
+			golden.Check(t, filepath.Join("testdata", "golden", c.name+ext), out)
+			golden.Check(t, filepath.Join("testdata", "golden", c.name+".report"), []byte(rep))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package authz_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +11,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/meshctl/meshctl/internal/cli"
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const data = "../../../pkg/authz/testdata/"
 
@@ -42,24 +40,6 @@ func files(names ...string) []string {
 		args = append(args, "-f", data+"scenarios/"+n)
 	}
 	return args
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
 }
 
 var seedOrder = []string{"--from", "sleep.foo", "--from", "sleep.bar", "--from", "sleep.legacy", "--to", "httpbin.foo", "--to", "httpbin.bar", "--to", "httpbin.legacy"}
@@ -95,7 +75,7 @@ func TestCommandsOffline(t *testing.T) {
 			if strings.HasSuffix(tc.name, ".json") && !json.Valid([]byte(out)) {
 				t.Fatalf("invalid JSON:\n%s", out)
 			}
-			golden(t, tc.name, out)
+			golden.CheckString(t, filepath.Join("testdata", tc.name), out)
 		})
 	}
 }

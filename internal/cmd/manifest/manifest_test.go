@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,10 +12,9 @@ import (
 
 	"github.com/meshctl/meshctl/internal/cmdutil"
 	"github.com/meshctl/meshctl/internal/cmdutil/cmdtest"
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 	"github.com/meshctl/meshctl/pkg/install/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func newFactory(in string, out, errOut *bytes.Buffer) *cmdutil.Factory {
 	return cmdtest.Factory(in, out, errOut)
@@ -211,19 +209,7 @@ func TestDiff(t *testing.T) {
 			got := out.String()
 			switch {
 			case tt.golden != "":
-				path := filepath.Join("testdata", tt.golden)
-				if *update {
-					if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got != string(want) {
-					t.Errorf("got:\n%s\nwant:\n%s", got, want)
-				}
+				golden.Check(t, filepath.Join("testdata", tt.golden), out.Bytes())
 			case got != tt.want:
 				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
 			}

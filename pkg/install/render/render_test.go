@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,65 +14,12 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/charts"
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 	"github.com/meshctl/meshctl/pkg/crdgen"
 	"github.com/meshctl/meshctl/pkg/install/manifest"
 	"github.com/meshctl/meshctl/pkg/version"
 	"github.com/meshctl/meshctl/profiles"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update after checking the change):\n%s", path, firstDiff(string(want), string(got)))
-	}
-}
-
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return "line " + itoa(i+1) + ":\n  want: " + w + "\n  got:  " + g
-		}
-	}
-	return ""
-}
-
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
-
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
-}
 
 func renderBytes(t *testing.T, o Options) []byte {
 	t.Helper()
@@ -210,7 +156,7 @@ func TestGolden(t *testing.T) {
 			if again := renderBytes(t, o); !bytes.Equal(got, again) {
 				t.Fatal("two renders of the same input differ")
 			}
-			golden(t, name, got)
+			golden.Check(t, filepath.Join("testdata", name), got)
 		})
 	}
 }
