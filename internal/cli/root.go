@@ -12,6 +12,14 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/meshctl/meshctl/internal/cmd/analyze"
+	"github.com/meshctl/meshctl/internal/cmd/authn"
+	"github.com/meshctl/meshctl/internal/cmd/authz"
+	"github.com/meshctl/meshctl/internal/cmd/experimental"
+	"github.com/meshctl/meshctl/internal/cmd/install"
+	"github.com/meshctl/meshctl/internal/cmd/kubeinject"
+	"github.com/meshctl/meshctl/internal/cmd/manifest"
+	"github.com/meshctl/meshctl/internal/cmd/profile"
 	"github.com/meshctl/meshctl/internal/cmd/proxyconfig"
 	"github.com/meshctl/meshctl/internal/cmd/proxystatus"
 	"github.com/meshctl/meshctl/internal/cmd/version"
@@ -59,23 +67,26 @@ whether one workload can call another.
 	_ = v.BindPFlag("verbosity", pf.Lookup("verbosity"))
 	registerClusterCompletions(root, f)
 
+	// Every command is added here, in plain sight: the root is the one
+	// place that knows the whole tree, so no command package imports a
+	// sibling. `manifest apply` is install's command under manifest's family.
+	manifestCmd := manifest.NewCmd(f)
+	manifestCmd.AddCommand(install.NewApplyCmd(f))
 	root.AddCommand(
-		version.NewCmd(f),
-		proxystatus.NewCmd(f),
+		analyze.NewCmd(f),
+		authn.NewCmd(f),
+		authz.NewCmd(f),
+		experimental.NewCmd(f),
+		install.NewCmd(f),
+		install.NewUninstallCmd(f),
+		install.NewVerifyCmd(f),
+		kubeinject.NewCmd(f),
+		manifestCmd,
+		profile.NewCmd(f),
 		proxyconfig.NewCmd(f),
+		proxystatus.NewCmd(f),
+		version.NewCmd(f),
 	)
-	for _, add := range extraCommands {
-		root.AddCommand(add(f))
-	}
-	for parent, adds := range extraSubcommands {
-		for _, c := range root.Commands() {
-			if c.Name() == parent {
-				for _, add := range adds {
-					c.AddCommand(add(f))
-				}
-			}
-		}
-	}
 
 	// cobra adds `completion` lazily at Execute; adding it now puts it in the
 	// generated reference and lets tests reach it like any other command.
@@ -89,15 +100,6 @@ whether one workload can call another.
 	hideClusterFlagsWhenOffline(root)
 	return root, f
 }
-
-// extraCommands lets capability packages register top-level commands from
-// commands.go without editing this file's constructor.
-var extraCommands []func(*cmdutil.Factory) *cobra.Command
-
-// extraSubcommands adds commands under a top-level command built by another
-// package (for example "apply" under "manifest"), keyed by the parent's name,
-// so that no command package imports a sibling.
-var extraSubcommands = map[string][]func(*cmdutil.Factory) *cobra.Command{}
 
 // markUsageErrors makes argument and flag mistakes UsageErrors everywhere in
 // the tree, so that they, and only they, print the usage and exit 2.

@@ -1,6 +1,6 @@
 // Package experimental implements `meshctl x`, the home of experimental
-// commands, and `meshctl x uninject`. Other packages add their experimental
-// commands under "x" through the CLI's subcommand registry.
+// commands, and `meshctl x uninject`. An experimental command of another
+// package is added under "x" by the cli package, which builds the tree.
 package experimental
 
 import (

@@ -1,6 +1,6 @@
 // Package manifest implements `meshctl manifest` and its offline
-// subcommands `generate` and `diff`. Other packages hang more subcommands
-// (apply) under it through the cli package's registry.
+// subcommands `generate` and `diff`. The cli package adds `apply`, which
+// the install package builds, when it assembles the tree.
 package manifest
 
 import (

@@ -1,5 +1,0 @@
-package cli
-
-import "github.com/meshctl/meshctl/internal/cmd/analyze"
-
-func init() { extraCommands = append(extraCommands, analyze.NewCmd) }

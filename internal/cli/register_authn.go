@@ -1,5 +1,0 @@
-package cli
-
-import "github.com/meshctl/meshctl/internal/cmd/authn"
-
-func init() { extraCommands = append(extraCommands, authn.NewCmd) }

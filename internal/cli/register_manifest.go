@@ -1,5 +1,0 @@
-package cli
-
-import "github.com/meshctl/meshctl/internal/cmd/manifest"
-
-func init() { extraCommands = append(extraCommands, manifest.NewCmd) }
