@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshctl/meshctl/internal/cmd/authz/input"
 	"github.com/meshctl/meshctl/internal/cmdutil"
+	"github.com/meshctl/meshctl/internal/cmdutil/authzinput"
 	"github.com/meshctl/meshctl/pkg/authz"
 )
 
@@ -27,7 +27,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 
 // Options are what `authn tls-check` needs.
 type Options struct {
-	Input    input.Flags
+	Input    authzinput.Flags
 	Workload string
 	Service  string
 	Output   string

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshctl/meshctl/internal/cmd/authz/input"
 	"github.com/meshctl/meshctl/internal/cmdutil"
+	"github.com/meshctl/meshctl/internal/cmdutil/authzinput"
 	"github.com/meshctl/meshctl/pkg/authz"
 )
 
@@ -35,7 +35,7 @@ Works on files (-f, offline: no kubeconfig is read) or on a live cluster
 
 // CheckOptions are what `authz check` needs.
 type CheckOptions struct {
-	Input    input.Flags
+	Input    authzinput.Flags
 	Workload string
 	Output   string
 	f        *cmdutil.Factory
@@ -101,7 +101,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 
 // CanOptions are what `authz can` needs.
 type CanOptions struct {
-	Input    input.Flags
+	Input    authzinput.Flags
 	From, To string
 	Port     int32
 	Method   string
@@ -231,7 +231,7 @@ func (o *CanOptions) Run(ctx context.Context) error {
 
 // MatrixOptions are what `authz matrix` needs.
 type MatrixOptions struct {
-	Input   input.Flags
+	Input   authzinput.Flags
 	From    []string
 	To      []string
 	Port    int32

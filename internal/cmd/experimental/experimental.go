@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshctl/meshctl/internal/cmd/kubeinject/streamio"
 	"github.com/meshctl/meshctl/internal/cmdutil"
+	"github.com/meshctl/meshctl/internal/cmdutil/streamio"
 	"github.com/meshctl/meshctl/pkg/inject"
 )
 

@@ -13,8 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/meshctl/meshctl/internal/cmd/kubeinject/streamio"
 	"github.com/meshctl/meshctl/internal/cmdutil"
+	"github.com/meshctl/meshctl/internal/cmdutil/streamio"
 	"github.com/meshctl/meshctl/internal/installflags"
 	"github.com/meshctl/meshctl/pkg/inject"
 	"github.com/meshctl/meshctl/pkg/kube"

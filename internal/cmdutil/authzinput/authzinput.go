@@ -1,7 +1,7 @@
-// Package input holds the flags that `meshctl authz` and `meshctl authn`
+// Package authzinput holds the flags that `meshctl authz` and `meshctl authn`
 // share to choose their input (files, stdin or a live cluster) and turns
 // them into an authz.Snapshot.
-package input
+package authzinput
 
 import (
 	"context"
