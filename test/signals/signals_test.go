@@ -7,6 +7,7 @@ package signals
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/meshctl/meshctl/internal/cli"
@@ -77,35 +79,72 @@ type stopped struct {
 	finishedEarlier bool
 }
 
-// interrupt starts meshctl with args, sends sig once it is at work (its
-// first line on stderr, when started says so, and delay after that) and
+// when says at what moment of a run the signal is sent: delay after the
+// start or, with wait, delay after stderr shows text (any text when text
+// is empty). With onTerminal stderr is a pseudo-terminal, where analyze
+// draws its progress line.
+type when struct {
+	onTerminal bool
+	wait       bool
+	text       string
+	delay      time.Duration
+}
+
+// interrupt starts meshctl with args, sends sig at the moment w names and
 // waits.
-func interrupt(t *testing.T, sig syscall.Signal, started bool, delay time.Duration, args ...string) stopped {
+func interrupt(t *testing.T, sig syscall.Signal, w when, args ...string) stopped {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--"}, args...)...)
 	cmd.Env = append(os.Environ(), "MESHCTL_SIGNALS_CHILD=1", "KUBECONFIG="+filepath.Join(t.TempDir(), "none"))
 	var out bytes.Buffer
 	errOut := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = &out, errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	copied := make(chan struct{})
+	if w.onTerminal {
+		ptmx, tty, err := pty.Open()
+		if err != nil {
+			t.Fatalf("no pseudo-terminal for the progress line: %v", err)
+		}
+		defer ptmx.Close()
+		cmd.Stderr = tty
+		go func() {
+			defer close(copied)
+			_, _ = io.Copy(errOut, ptmx) // ends with EIO once the child has gone
+		}()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		tty.Close() // the child holds the only copy now
+	} else {
+		close(copied)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var s stopped
-	if started {
-		for errOut.Len() == 0 {
+	seen := func() bool {
+		if w.text == "" {
+			return errOut.Len() > 0
+		}
+		return strings.Contains(errOut.String(), w.text)
+	}
+	if w.wait {
+		for !seen() {
 			select {
 			case <-done:
-				t.Fatalf("%v: exited without a word: %s", args, out.String())
-			case <-time.After(10 * time.Millisecond):
+				<-copied
+				t.Fatalf("%v: finished (exit %d) before stderr showed %q: the input is too small to test with; stderr:\n%s",
+					args, cmd.ProcessState.ExitCode(), w.text, tail(errOut.String()))
+			case <-time.After(5 * time.Millisecond):
 			}
 		}
 	}
 	select {
 	case <-done:
 		s.finishedEarlier = true
-	case <-time.After(delay):
+	case <-time.After(w.delay):
 		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +158,9 @@ func interrupt(t *testing.T, sig syscall.Signal, started bool, delay time.Durati
 			t.Fatalf("%v: still running 60 s after %v", args, sig)
 		}
 	}
-	s.code, s.stdout, s.stderr = cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+	<-copied
+	// A terminal turns each \n into \r\n.
+	s.code, s.stdout, s.stderr = cmd.ProcessState.ExitCode(), out.String(), strings.ReplaceAll(errOut.String(), "\r\n", "\n")
 	return s
 }
 
@@ -147,31 +188,38 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// analyzeApps is how many apps analyze (and x uninject) read: enough that
+// analyze is still reading when its progress line first shows, a second
+// in (here it reads for about six seconds).
+const analyzeApps = 40000
+
 func TestSignalsStopOfflineWork(t *testing.T) {
 	big := bigStream(t, 12000)
+	bigAnalyze := bigStream(t, analyzeApps)
 	dir := t.TempDir()
 	// kube-inject reports each resource on stderr as it goes: the signal
-	// comes once it has started. analyze says nothing until the end: the
-	// signal comes while it reads (0.5 s) and while its analyzers run (3 s;
-	// the whole run takes minutes).
+	// comes once it has started. analyze draws a progress line on a
+	// terminal after a second: the signal comes when the line first shows,
+	// while it reads. (Its indexing and analyzers take a fraction of a
+	// second even here; that they give way to a signal is tested in
+	// internal/cmd/analyze.)
 	cases := []struct {
-		name    string
-		sig     syscall.Signal
-		want    int
-		started bool
-		delay   time.Duration
-		args    []string
-		out     string
+		name string
+		sig  syscall.Signal
+		want int
+		when when
+		args []string
+		out  string
 	}{
-		{"kube-inject -o, SIGINT", syscall.SIGINT, 130, true, 200 * time.Millisecond, []string{"kube-inject", "-f", big, "-o", filepath.Join(dir, "out.yaml")}, filepath.Join(dir, "out.yaml")},
-		{"kube-inject to stdout, SIGTERM", syscall.SIGTERM, 143, true, 200 * time.Millisecond, []string{"kube-inject", "-f", big}, ""},
-		{"x uninject --in-place, SIGINT", syscall.SIGINT, 130, false, 300 * time.Millisecond, []string{"x", "uninject", "-f", big, "--in-place"}, ""},
-		{"analyze while reading, SIGINT", syscall.SIGINT, 130, false, 500 * time.Millisecond, []string{"analyze", big}, ""},
-		{"analyze while analyzing, SIGTERM", syscall.SIGTERM, 143, false, 3 * time.Second, []string{"analyze", big}, ""},
+		{"kube-inject -o, SIGINT", syscall.SIGINT, 130, when{wait: true, delay: 200 * time.Millisecond}, []string{"kube-inject", "-f", big, "-o", filepath.Join(dir, "out.yaml")}, filepath.Join(dir, "out.yaml")},
+		{"kube-inject to stdout, SIGTERM", syscall.SIGTERM, 143, when{wait: true, delay: 200 * time.Millisecond}, []string{"kube-inject", "-f", big}, ""},
+		{"x uninject --in-place, SIGINT", syscall.SIGINT, 130, when{delay: 300 * time.Millisecond}, []string{"x", "uninject", "-f", bigAnalyze, "--in-place"}, ""},
+		{"analyze while reading, SIGINT", syscall.SIGINT, 130, when{onTerminal: true, wait: true, text: "analyzing: read"}, []string{"analyze", bigAnalyze}, ""},
+		{"analyze while reading, SIGTERM", syscall.SIGTERM, 143, when{onTerminal: true, wait: true, text: "analyzing: read"}, []string{"analyze", bigAnalyze}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := interrupt(t, c.sig, c.started, c.delay, c.args...)
+			s := interrupt(t, c.sig, c.when, c.args...)
 			if s.finishedEarlier {
 				t.Fatalf("finished (exit %d) before the signal: the input is too small to test with", s.code)
 			}
@@ -200,10 +248,10 @@ func TestSignalsStopOfflineWork(t *testing.T) {
 	for _, e := range entries {
 		t.Errorf("left in the output directory: %s", e.Name())
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(big)); len(entries) != 1 {
+	if entries, _ := os.ReadDir(filepath.Dir(bigAnalyze)); len(entries) != 1 {
 		t.Errorf("--in-place left files beside its input: %v", entries)
 	}
-	if b, err := os.ReadFile(big); err != nil || !strings.HasPrefix(string(b), "apiVersion: v1\nkind: Service\nmetadata: {name: app-0,") {
+	if b, err := os.ReadFile(bigAnalyze); err != nil || !strings.HasPrefix(string(b), "apiVersion: v1\nkind: Service\nmetadata: {name: app-0,") {
 		t.Errorf("--in-place changed its input despite the interruption (%v)", err)
 	}
 }
