@@ -22,12 +22,12 @@ func TestDuplicateKeysAreErrorsEverywhere(t *testing.T) {
 	}
 	pod := write("pod.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: {app: a}\n  name: b\nspec: {containers: [{name: a, image: x}]}\n")
 	overlay := write("overlay.yaml", "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  profile: demo\n  hub: example.com\n  profile: minimal\n")
-	podErr := pod + ` (document 2, line 6): key "name" is given twice, at lines 9 and 11`
+	podErr := pod + ` (document 2, line 11, column 3): key "name" is given twice (first at line 9)`
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"manifest", "generate", "-f", overlay}, overlay + ` (document 1, line 1): key "profile" is given twice, at lines 4 and 6`},
+		{[]string{"manifest", "generate", "-f", overlay}, overlay + ` (document 1, line 6, column 3): key "profile" is given twice (first at line 4)`},
 		{[]string{"kube-inject", "-f", pod}, podErr},
 		{[]string{"x", "uninject", "-f", pod}, podErr},
 		{[]string{"analyze", pod}, podErr},

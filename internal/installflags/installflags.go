@@ -50,7 +50,7 @@ func (f *Flags) Options(stdin io.Reader) (render.Options, error) {
 			if _, err := d.ToJSON(); err != nil {
 				return err // a key given twice, which decoding would hide
 			}
-			o.Files = append(o.Files, render.Input{Source: d.Where(), Data: d.Raw})
+			o.Files = append(o.Files, render.Input{Source: d.Where(), Data: d.Raw, Locate: d.FieldAt})
 			return nil
 		})
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
 // Analyzer checks one aspect of the configuration.
@@ -109,7 +111,7 @@ func (c *Context) Report(r *Resource, t *MessageType, field string, args ...any)
 func (c *Context) ReportLevel(r *Resource, t *MessageType, lvl Level, field string, args ...any) *Message {
 	m := Message{Type: t, Level: lvl, Text: fmt.Sprintf(t.Template, args...), Resource: r.Ref(), File: r.File, Line: r.Line, Field: field, docLine: r.Line}
 	if r.Raw != nil {
-		if l, col, ok := FieldPosition(r.Raw, field); ok {
+		if l, col, ok := yamlstream.FieldPosition(r.Raw, field); ok {
 			m.Line, m.Column = r.Line+l-1, col
 		}
 	}

@@ -46,12 +46,8 @@ func DecodeDocument(doc yamlstream.Document, defaultNamespace string) ([]*Resour
 		return nil, nil, nil
 	}
 	obj, err := parseYAML(doc)
-	var dup *yamlstream.DuplicateKeyError
-	if errors.As(err, &dup) {
-		return nil, nil, err // it names the document already
-	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", doc.Where(), err)
+		return nil, nil, err // it names the document and line
 	}
 	if obj == nil {
 		return nil, nil, nil

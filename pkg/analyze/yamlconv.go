@@ -24,9 +24,33 @@ var errTooManyAliases = errors.New("document expands to too many nodes through a
 // than decoding YAML into Go values and converting them through JSON.
 // A key given twice in one mapping is an error naming both lines.
 func parseYAML(d yamlstream.Document) (map[string]any, error) {
+	v, err := parseTree(d)
+	var ne *nodeError
+	if errors.As(err, &ne) {
+		return nil, d.ErrorAt(ne.line, ne.column, ne.err)
+	}
+	if errors.Is(err, errTooManyAliases) {
+		return nil, fmt.Errorf("%s: %w", d.Where(), err)
+	}
+	return v, err
+}
+
+// nodeError is a mistake at a node, placed in the file by parseYAML.
+type nodeError struct {
+	line, column int // in the document
+	err          error
+}
+
+func (e *nodeError) Error() string { return e.err.Error() }
+
+func atNode(n *yaml.Node, format string, args ...any) error {
+	return &nodeError{n.Line, n.Column, fmt.Errorf(format, args...)}
+}
+
+func parseTree(d yamlstream.Document) (map[string]any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(d.Raw, &doc); err != nil {
-		return nil, err
+		return nil, d.SyntaxError(err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, nil
@@ -45,7 +69,7 @@ func parseYAML(d yamlstream.Document) (map[string]any, error) {
 	case nil:
 		return nil, nil
 	}
-	return nil, fmt.Errorf("line %d: a document must be an object, not %s", doc.Content[0].Line, typeName(v))
+	return nil, atNode(doc.Content[0], "a document must be an object, not %s", typeName(v))
 }
 
 func nodeValue(n *yaml.Node, budget *int) (any, error) {
@@ -61,7 +85,7 @@ func nodeValue(n *yaml.Node, budget *int) (any, error) {
 		return nodeValue(n.Content[0], budget)
 	case yaml.AliasNode:
 		if n.Alias == nil {
-			return nil, fmt.Errorf("line %d: unknown alias", n.Line)
+			return nil, atNode(n, "unknown alias")
 		}
 		return nodeValue(n.Alias, budget)
 	case yaml.SequenceNode:
@@ -85,7 +109,7 @@ func nodeValue(n *yaml.Node, budget *int) (any, error) {
 				continue
 			}
 			if k.Kind != yaml.ScalarNode {
-				return nil, fmt.Errorf("line %d: map keys must be scalars", k.Line)
+				return nil, atNode(k, "map keys must be scalars")
 			}
 			val, err := nodeValue(v, budget)
 			if err != nil {
@@ -97,7 +121,7 @@ func nodeValue(n *yaml.Node, budget *int) (any, error) {
 	case yaml.ScalarNode:
 		return scalarValue(n)
 	}
-	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
+	return nil, atNode(n, "unexpected YAML node")
 }
 
 // mergeInto applies a "<<" merge key: keys already present win.
@@ -115,7 +139,7 @@ func mergeInto(out map[string]any, v *yaml.Node, budget *int) error {
 		}
 		m, ok := val.(map[string]any)
 		if !ok {
-			return fmt.Errorf("line %d: merge value must be a mapping", s.Line)
+			return atNode(s, "merge value must be a mapping")
 		}
 		for k, x := range m {
 			if _, set := out[k]; !set {
@@ -153,7 +177,7 @@ func scalarValue(n *yaml.Node) (any, error) {
 	case "!!float":
 		switch strings.ToLower(n.Value) {
 		case ".inf", "+.inf", ".nan", "-.inf":
-			return nil, fmt.Errorf("line %d: %s is not a JSON number", n.Line, n.Value)
+			return nil, atNode(n, "%s is not a JSON number", n.Value)
 		}
 		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
 		if err != nil || math.IsInf(f, 0) {

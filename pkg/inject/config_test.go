@@ -121,9 +121,9 @@ func TestBadInputNamesFileDocumentLine(t *testing.T) {
 	t.Parallel()
 	in := injectorFor(t, nil, "")
 	tests := []struct{ name, src, want string }{
-		{"yaml syntax", "apiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: Deployment\nspec: [\n", "app.yaml (document 2, line 4): invalid document: line 6"},
-		{"bad pod template", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  template:\n    spec:\n      containers: 5\n", "app.yaml (document 1, line 1): line 7: invalid pod template"},
-		{"bad proxy config", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  annotations:\n    proxy.istio.io/config: '{{'\nspec:\n  containers:\n  - name: a\n", "app.yaml (document 1, line 1): line 6: annotation proxy.istio.io/config: yaml: line 1"},
+		{"yaml syntax", "apiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: Deployment\nspec: [\n", "app.yaml (document 2, line 6, column 7): did not find expected node content"},
+		{"bad pod template", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  template:\n    spec:\n      containers: 5\n", "app.yaml (document 1, line 8, column 7): invalid pod template: json: cannot unmarshal number"},
+		{"bad proxy config", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  annotations:\n    proxy.istio.io/config: '{{'\nspec:\n  containers:\n  - name: a\n", "app.yaml (document 1, line 6, column 5): annotation proxy.istio.io/config: did not find expected node content"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

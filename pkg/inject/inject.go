@@ -117,18 +117,12 @@ func (in *Injector) WriteDocument(d yamlstream.Document, w io.Writer, report fun
 	return writeDoc(w, d, out)
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
-
 // parse reads a document into a node tree; errors name the file, the
 // document and the line in the file.
 func parse(d yamlstream.Document) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(d.Raw, &doc); err != nil {
-		msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
-			n, _ := strconv.Atoi(m[5:])
-			return "line " + strconv.Itoa(n+d.Line-1)
-		})
-		return nil, fmt.Errorf("%s: invalid document: %s", d.Where(), strings.TrimPrefix(msg, "yaml: "))
+		return nil, d.SyntaxError(err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil
@@ -253,19 +247,32 @@ func decodePod(d yamlstream.Document, n *yaml.Node) (*corev1.Pod, error) {
 	if !fast || sigsjson.UnmarshalCaseSensitivePreserveInts(b, pod) != nil {
 		var v map[string]any
 		if err := n.Decode(&v); err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
+			return nil, d.SyntaxError(err)
 		}
 		delete(v, "status")
 		b, err := json.Marshal(map[string]any{"metadata": v["metadata"], "spec": v["spec"]})
 		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", d.Where(), n.Line+d.Line-1, err)
+			return nil, d.ErrorAt(n.Line, n.Column, err)
 		}
 		pod = &corev1.Pod{}
 		if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, pod); err != nil {
-			return nil, fmt.Errorf("%s: line %d: invalid pod template: %w", d.Where(), n.Line+d.Line-1, err)
+			line, column := yamlstream.NodeFieldPosition(n, jsonFieldPath(err))
+			return nil, d.ErrorAt(line, column, fmt.Errorf("invalid pod template: %w", err))
 		}
 	}
 	return checkNames(d, n, pod)
+}
+
+// jsonStructField finds the field a JSON type error is about.
+var jsonStructField = regexp.MustCompile(`Go struct field \w+\.(\S+) of type`)
+
+// jsonFieldPath is the path ("spec.containers") of the field a JSON type
+// error names, "" when it names none.
+func jsonFieldPath(err error) string {
+	if m := jsonStructField.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // checkNames requires a name of its own of every container.
@@ -273,7 +280,7 @@ func checkNames(d yamlstream.Document, n *yaml.Node, pod *corev1.Pod) (*corev1.P
 	seen := map[string]bool{}
 	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
 		if c.Name == "" || seen[c.Name] {
-			return nil, fmt.Errorf("%s: line %d: invalid pod template: every container needs a name of its own (got %q)", d.Where(), n.Line+d.Line-1, c.Name)
+			return nil, d.ErrorAt(n.Line, n.Column, fmt.Errorf("invalid pod template: every container needs a name of its own (got %q)", c.Name))
 		}
 		seen[c.Name] = true
 	}
@@ -491,7 +498,7 @@ func (in *Injector) injectOnce(d yamlstream.Document, doc *yaml.Node) ([]byte, [
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", d.Where(), err)
+		return nil, nil, d.Wrap(err)
 	}
 	return out, res, nil
 }

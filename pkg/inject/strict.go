@@ -29,15 +29,18 @@ import (
 // FieldError is an unknown field in a document: where it is and what was
 // probably meant.
 type FieldError struct {
-	Where string // the file and document, as yamlstream.Document.Where
-	Line  int    // line in the file
-	Path  string // path of the object that holds the field
-	Field string
-	Hint  string // the nearest known field, "" when none is near
+	Where        string // the file, document, line and column, as yamlstream.Document.At
+	Line, Column int    // in the file once Where is set, in the document before
+	Path         string // path of the object that holds the field
+	Field        string
+	Hint         string // the nearest known field, "" when none is near
 }
 
+// Place is the file, document, line and column of the field.
+func (e *FieldError) Place() string { return e.Where }
+
 func (e *FieldError) Error() string {
-	s := fmt.Sprintf("%s: line %d: unknown field %q", e.Where, e.Line, e.Field)
+	s := fmt.Sprintf("%s: unknown field %q", e.Where, e.Field)
 	if e.Path != "" {
 		s += " in " + e.Path
 	}
@@ -62,7 +65,7 @@ func checkPodFields(d yamlstream.Document, n *yaml.Node, path string, whole bool
 		t = podType
 	}
 	if f := unknownField(n, t, path); f != nil {
-		f.Where = d.Where()
+		f.Where = d.At(f.Line, f.Column)
 		f.Line += d.Line - 1
 		return f
 	}
@@ -105,7 +108,7 @@ func unknownField(n *yaml.Node, t reflect.Type, path string) *FieldError {
 			}
 			f := fieldNamed(fields, k.Value)
 			if f == nil {
-				return &FieldError{Line: k.Line, Path: path, Field: k.Value, Hint: suggest.Nearest(k.Value, fieldNames(fields))}
+				return &FieldError{Line: k.Line, Column: k.Column, Path: path, Field: k.Value, Hint: suggest.Nearest(k.Value, fieldNames(fields))}
 			}
 			if e := unknownField(v, f.typ, join(path, k.Value)); e != nil {
 				return e
@@ -184,7 +187,8 @@ func join(path, key string) string {
 func parseProxyConfig(s string) (*meshconfig.ProxyConfig, error) {
 	js, err := sigsyaml.YAMLToJSON([]byte(s))
 	if err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", annProxyConfig, err)
+		line, _, msg := yamlstream.SyntaxPosition([]byte(s), err)
+		return nil, &AnnotationSyntaxError{Annotation: annProxyConfig, Line: line, Msg: msg}
 	}
 	over := &meshconfig.ProxyConfig{}
 	if err := (protojson.UnmarshalOptions{}).Unmarshal(js, over); err != nil {
@@ -197,6 +201,18 @@ func parseProxyConfig(s string) (*meshconfig.ProxyConfig, error) {
 		return nil, fmt.Errorf("annotation %s: %w", annProxyConfig, err)
 	}
 	return over, nil
+}
+
+// AnnotationSyntaxError is YAML that cannot be read inside an annotation's
+// value; Line counts from the value's first line.
+type AnnotationSyntaxError struct {
+	Annotation string
+	Line       int
+	Msg        string
+}
+
+func (e *AnnotationSyntaxError) Error() string {
+	return fmt.Sprintf("annotation %s: %s", e.Annotation, e.Msg)
 }
 
 // AnnotationFieldError is an unknown field inside an annotation's YAML or
@@ -244,7 +260,7 @@ func unknownProtoField(n *yaml.Node, md protoreflect.MessageDescriptor, path str
 			fd = fields.ByTextName(k.Value)
 		}
 		if fd == nil {
-			return &FieldError{Line: k.Line, Path: path, Field: k.Value, Hint: suggest.Nearest(k.Value, names)}
+			return &FieldError{Line: k.Line, Column: k.Column, Path: path, Field: k.Value, Hint: suggest.Nearest(k.Value, names)}
 		}
 		p := join(path, k.Value)
 		switch {
@@ -287,15 +303,22 @@ func checkAnnotations(d yamlstream.Document, podNode *yaml.Node, meta metav1.Obj
 	}
 	_, anns := mapGet(podNode, "metadata")
 	_, anns = mapGet(anns, "annotations")
-	line := podNode.Line
+	line, column := podNode.Line, podNode.Column
 	if i, v := mapGet(anns, annProxyConfig); v != nil {
-		line = anns.Content[i].Line
-		if af, ok := err.(*AnnotationFieldError); ok && (v.Style&(yaml.LiteralStyle|yaml.FoldedStyle)) != 0 {
+		line, column = anns.Content[i].Line, anns.Content[i].Column
+		inner := 0 // the line within the value
+		switch e := err.(type) {
+		case *AnnotationFieldError:
+			inner = e.Line
+		case *AnnotationSyntaxError:
+			inner = e.Line
+		}
+		if inner > 0 && (v.Style&(yaml.LiteralStyle|yaml.FoldedStyle)) != 0 {
 			// A block scalar's text starts on the line after its key.
-			line = v.Line + af.Line
+			line, column = v.Line+inner, 0
 		}
 	}
-	return fmt.Errorf("%s: line %d: %w", d.Where(), line+d.Line-1, err)
+	return d.ErrorAt(line, column, err)
 }
 
 // strictContainers decodes a proxy.istio.io/overrides record, refusing

@@ -61,7 +61,7 @@ func (in *Injector) UninjectDocument(d yamlstream.Document) ([]byte, []Result, e
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", d.Where(), err)
+		return nil, nil, d.Wrap(err)
 	}
 	return out, res, nil
 }

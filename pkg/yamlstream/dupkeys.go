@@ -11,14 +11,14 @@ import (
 // DuplicateKeyError is a mapping key given twice in one document. YAML
 // parsers keep the last one silently, so a second `name:` or `profile:`
 // would win without a word.
+// It is reported at the second key, as an *Error.
 type DuplicateKeyError struct {
-	Where         string // the document, as Document.Where gives it
-	Key           string
-	First, Second int // lines in the source file
+	Key   string
+	First int // line of the first key in the source file
 }
 
 func (e *DuplicateKeyError) Error() string {
-	return fmt.Sprintf("%s: key %q is given twice, at lines %d and %d", e.Where, e.Key, e.First, e.Second)
+	return fmt.Sprintf("key %q is given twice (first at line %d)", e.Key, e.First)
 }
 
 // DuplicateKey checks a parsed tree of the document for a key given twice
@@ -29,12 +29,12 @@ func (d Document) DuplicateKey(root *yaml.Node) error {
 	if !ok {
 		return nil
 	}
-	return &DuplicateKeyError{Where: d.Where(), Key: key, First: first + d.Line - 1, Second: second + d.Line - 1}
+	return d.ErrorAt(second.Line, second.Column, &DuplicateKeyError{Key: key, First: first.Line + d.Line - 1})
 }
 
-func duplicateKey(n *yaml.Node) (string, int, int, bool) {
+func duplicateKey(n *yaml.Node) (string, *yaml.Node, *yaml.Node, bool) {
 	if n == nil {
-		return "", 0, 0, false
+		return "", nil, nil, false
 	}
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -44,7 +44,7 @@ func duplicateKey(n *yaml.Node) (string, int, int, bool) {
 			}
 			for j := 0; j < i; j += 2 {
 				if p := n.Content[j]; p.Kind == yaml.ScalarNode && p.Value == k.Value && p.ShortTag() != "!!merge" {
-					return k.Value, p.Line, k.Line, true
+					return k.Value, p, k, true
 				}
 			}
 		}
@@ -54,7 +54,7 @@ func duplicateKey(n *yaml.Node) (string, int, int, bool) {
 			return key, a, b, true
 		}
 	}
-	return "", 0, 0, false
+	return "", nil, nil, false
 }
 
 // ToJSON converts a YAML document to JSON as sigs.k8s.io/yaml does, and
@@ -80,5 +80,5 @@ func (d Document) ToJSON() ([]byte, error) {
 			return js, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: %w", d.Where(), err)
+	return nil, d.SyntaxError(err)
 }

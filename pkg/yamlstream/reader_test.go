@@ -185,7 +185,7 @@ func TestDuplicateKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"<nil>", `f.yaml (document 2, line 4): key "name" is given twice, at lines 7 and 9`, "<nil>"}
+	want := []string{"<nil>", `f.yaml (document 2, line 9, column 3): key "name" is given twice (first at line 7)`, "<nil>"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}

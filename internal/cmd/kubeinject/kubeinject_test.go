@@ -123,7 +123,7 @@ func TestAtomicOutput(t *testing.T) {
 	}
 
 	_, stderr, code := run(t, "", "kube-inject", "-f", dir, "-o", out)
-	if code == 0 || !strings.Contains(stderr, "b.yaml (document 2, line 6)") {
+	if code == 0 || !strings.Contains(stderr, "b.yaml (document 2, line 7, column 7)") {
 		t.Fatalf("exit %d, stderr %q: want an error naming file, document and line", code, stderr)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
@@ -402,7 +402,7 @@ func TestUnknownFieldIsAnError(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.yaml")
 	for _, cmd := range [][]string{{"kube-inject", "-f", bad}, {"kube-inject", "-f", bad, "-o", out}} {
 		_, stderr, code := run(t, "", cmd...)
-		want := `Error: ` + bad + ` (document 2, line 17): line 38: unknown field "securityContewer reaxt" in spec.template.spec.containers[1] (istio-proxy): did you mean "securityContext"?`
+		want := `Error: ` + bad + ` (document 2, line 38, column 9): unknown field "securityContewer reaxt" in spec.template.spec.containers[1] (istio-proxy): did you mean "securityContext"?`
 		if code != 1 || !strings.Contains(stderr, want) || strings.Count(stderr, "Error:") != 1 {
 			t.Fatalf("%v: exit %d, stderr:\n%s\nwant exit 1 and %q", cmd, code, stderr, want)
 		}

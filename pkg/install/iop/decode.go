@@ -112,6 +112,11 @@ func (s *Schema) Check(doc map[string]any, source string) error {
 		return err
 	}
 	if _, err := toTyped(doc); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			fe.Source = source
+			return fe
+		}
 		return fmt.Errorf("%s: %w", source, err)
 	}
 	return nil
@@ -175,7 +180,7 @@ func toTyped(doc map[string]any) (*IstioOperator, error) {
 	if err := json.Unmarshal(b, &out); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, fmt.Errorf("%s: want %s, got %s", te.Field, te.Type, te.Value)
+			return nil, &FieldError{Path: te.Field, Msg: fmt.Sprintf("want %s, got %s", te.Type, te.Value)}
 		}
 		return nil, err
 	}

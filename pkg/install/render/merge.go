@@ -6,6 +6,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"sync"
@@ -27,6 +28,9 @@ type Input struct {
 	// Source names the input in messages: a file name and document.
 	Source string
 	Data   []byte
+	// Locate, when set, names the place of a field ("spec.values.x") in
+	// messages, with its line; Source is used where it is nil.
+	Locate func(path string) string
 }
 
 // Options are the inputs of a render, in precedence order: the profile's
@@ -128,6 +132,10 @@ func Merge(o Options) (*Merged, error) {
 	profile := ""
 	for _, f := range o.Files {
 		doc, err := sc.Decode(f.Data, f.Source)
+		var fe *iop.FieldError
+		if errors.As(err, &fe) && f.Locate != nil && fe.Source == f.Source {
+			fe.Source = f.Locate(fe.Path)
+		}
 		if err != nil {
 			return nil, err
 		}

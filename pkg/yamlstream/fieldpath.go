@@ -1,4 +1,4 @@
-package analyze
+package yamlstream
 
 import (
 	"strconv"
@@ -15,12 +15,19 @@ func FieldPosition(doc []byte, path string) (line, col int, ok bool) {
 	if err := yaml.Unmarshal(doc, &root); err != nil || len(root.Content) == 0 {
 		return 0, 0, false
 	}
-	n := root.Content[0]
+	line, col = NodeFieldPosition(root.Content[0], path)
+	return line, col, true
+}
+
+// NodeFieldPosition is FieldPosition within a parsed node: the line and
+// column (as the node's parser counts them) of the field at path below n,
+// or of the deepest part of the path that is there.
+func NodeFieldPosition(n *yaml.Node, path string) (line, col int) {
 	line, col = n.Line, n.Column
 	for _, seg := range splitPath(path) {
 		next, keyNode := step(n, seg)
 		if next == nil {
-			return line, col, true
+			return line, col
 		}
 		n = next
 		if keyNode != nil {
@@ -29,7 +36,7 @@ func FieldPosition(doc []byte, path string) (line, col int, ok bool) {
 			line, col = n.Line, n.Column
 		}
 	}
-	return line, col, true
+	return line, col
 }
 
 // splitPath turns "a.b[0].c" into "a", "b", "[0]", "c". Map keys holding
