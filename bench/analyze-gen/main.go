@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/meshctl/meshctl/pkg/analyze/analyzetest"
+	"github.com/meshctl/meshctl/internal/analyzegen"
 )
 
 func main() {
 	apps := flag.Int("apps", 2000, "number of apps")
 	namespaces := flag.Int("namespaces", 0, "spread the apps over this many namespaces (0: 50 apps to a namespace)")
 	flag.Parse()
-	if err := analyzetest.GenerateOptions(os.Stdout, analyzetest.Options{Apps: *apps, Namespaces: *namespaces}); err != nil {
+	if err := analyzegen.GenerateOptions(os.Stdout, analyzegen.Options{Apps: *apps, Namespaces: *namespaces}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -13,11 +13,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/meshctl/meshctl/pkg/authz/authztest"
+	"github.com/meshctl/meshctl/internal/authzgen"
 )
 
 func main() {
-	var s authztest.Sizes
+	var s authzgen.Sizes
 	flag.IntVar(&s.Workloads, "workloads", 200, "number of workloads")
 	flag.IntVar(&s.Services, "services", 200, "number of services")
 	flag.IntVar(&s.Policies, "policies", 400, "number of policies")
@@ -27,7 +27,7 @@ func main() {
 	flag.IntVar(&s.NetworkPolicies, "networkpolicies", 0, "number of NetworkPolicies")
 	flag.Parse()
 	w := bufio.NewWriter(os.Stdout)
-	if err := authztest.Write(w, s); err != nil {
+	if err := authzgen.Write(w, s); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

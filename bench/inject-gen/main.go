@@ -7,7 +7,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/meshctl/meshctl/pkg/inject/benchgen"
+	"github.com/meshctl/meshctl/internal/injectgen"
 )
 
 func main() {
@@ -20,7 +20,7 @@ func main() {
 		}
 		n = v
 	}
-	if err := benchgen.Write(os.Stdout, n); err != nil {
+	if err := injectgen.Write(os.Stdout, n); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)
 	}

@@ -7,23 +7,23 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/meshctl/meshctl/pkg/analyze/analyzetest"
+	"github.com/meshctl/meshctl/internal/analyzegen"
 )
 
 func TestGeneratedConfigIsClean(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		opts       analyzetest.Options
+		opts       analyzegen.Options
 		namespaces int
 	}{
-		{analyzetest.Options{Apps: 120}, 3},
-		{analyzetest.Options{Apps: 120, Namespaces: 1}, 1},
-		{analyzetest.Options{Apps: 120, Namespaces: 7}, 7},
+		{analyzegen.Options{Apps: 120}, 3},
+		{analyzegen.Options{Apps: 120, Namespaces: 1}, 1},
+		{analyzegen.Options{Apps: 120, Namespaces: 7}, 7},
 	} {
 		t.Run(fmt.Sprintf("namespaces=%d", c.opts.Namespaces), func(t *testing.T) {
 			t.Parallel()
 			var b bytes.Buffer
-			if err := analyzetest.GenerateOptions(&b, c.opts); err != nil {
+			if err := analyzegen.GenerateOptions(&b, c.opts); err != nil {
 				t.Fatal(err)
 			}
 			p := filepath.Join(t.TempDir(), "gen.yaml")
@@ -57,7 +57,7 @@ func TestGeneratedConfigIsClean(t *testing.T) {
 // compares each object with the others of its namespace shows as growth
 // faster than the input's.
 func BenchmarkAnalyzeFiles(b *testing.B) {
-	for _, c := range []analyzetest.Options{
+	for _, c := range []analyzegen.Options{
 		{Apps: 2000},
 		{Apps: 20000},
 		{Apps: 2000, Namespaces: 1},
@@ -69,7 +69,7 @@ func BenchmarkAnalyzeFiles(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			var buf bytes.Buffer
-			if err := analyzetest.GenerateOptions(&buf, c); err != nil {
+			if err := analyzegen.GenerateOptions(&buf, c); err != nil {
 				b.Fatal(err)
 			}
 			p := filepath.Join(b.TempDir(), "gen.yaml")

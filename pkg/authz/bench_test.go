@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshctl/meshctl/internal/authzgen"
 	"github.com/meshctl/meshctl/pkg/authz"
-	"github.com/meshctl/meshctl/pkg/authz/authztest"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -30,8 +30,8 @@ func load(b *testing.B, data []byte) *authz.Snapshot {
 func TestAddStreamIsAddDocumentInTurn(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	sz := authztest.Sizes{Workloads: 40, Services: 40, Policies: 80, Sidecars: 20, ServiceEntries: 40, VirtualServices: 40, NetworkPolicies: 40}
-	if err := authztest.Write(&buf, sz); err != nil {
+	sz := authzgen.Sizes{Workloads: 40, Services: 40, Policies: 80, Sidecars: 20, ServiceEntries: 40, VirtualServices: 40, NetworkPolicies: 40}
+	if err := authzgen.Write(&buf, sz); err != nil {
 		t.Fatal(err)
 	}
 	gen := buf.String()
@@ -98,15 +98,15 @@ func TestAddStreamIsAddDocumentInTurn(t *testing.T) {
 // ServiceEntry host is a column of its own, so 200x200+reach has 200 x 400
 // cells.
 func BenchmarkMatrix(b *testing.B) {
-	reach := func(w, svc, p int) authztest.Sizes {
-		return authztest.Sizes{Workloads: w, Services: svc, Policies: p, Sidecars: w / 2, ServiceEntries: svc, VirtualServices: svc, NetworkPolicies: w}
+	reach := func(w, svc, p int) authzgen.Sizes {
+		return authzgen.Sizes{Workloads: w, Services: svc, Policies: p, Sidecars: w / 2, ServiceEntries: svc, VirtualServices: svc, NetworkPolicies: w}
 	}
-	for _, sz := range []authztest.Sizes{
+	for _, sz := range []authzgen.Sizes{
 		{Workloads: 100, Services: 100, Policies: 200}, {Workloads: 200, Services: 200, Policies: 400}, {Workloads: 400, Services: 400, Policies: 800},
 		reach(100, 100, 200), reach(200, 200, 400), reach(400, 400, 800),
 	} {
 		var buf bytes.Buffer
-		if err := authztest.Write(&buf, sz); err != nil {
+		if err := authzgen.Write(&buf, sz); err != nil {
 			b.Fatal(err)
 		}
 		name := fmt.Sprintf("%dx%d/%d", sz.Workloads, sz.Services, sz.Policies)
@@ -138,7 +138,7 @@ func BenchmarkMatrix(b *testing.B) {
 func TestGeneratedMeshIsUsable(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	if err := authztest.Write(&buf, authztest.Sizes{Workloads: 40, Services: 40, Policies: 80}); err != nil {
+	if err := authzgen.Write(&buf, authzgen.Sizes{Workloads: 40, Services: 40, Policies: 80}); err != nil {
 		t.Fatal(err)
 	}
 	l := authz.NewLoader("istio-system")
@@ -169,15 +169,15 @@ func TestGeneratedMeshIsUsable(t *testing.T) {
 // always got), and the matrix shows what each kind does.
 func TestGeneratedReachabilityIsUsable(t *testing.T) {
 	t.Parallel()
-	base := authztest.Sizes{Workloads: 40, Services: 40, Policies: 80}
+	base := authzgen.Sizes{Workloads: 40, Services: 40, Policies: 80}
 	sz := base
 	sz.Sidecars, sz.ServiceEntries, sz.VirtualServices, sz.NetworkPolicies = 20, 40, 40, 40
 	var plain, buf, again bytes.Buffer
 	for _, w := range []struct {
 		b *bytes.Buffer
-		s authztest.Sizes
+		s authzgen.Sizes
 	}{{&plain, base}, {&buf, sz}, {&again, sz}} {
-		if err := authztest.Write(w.b, w.s); err != nil {
+		if err := authzgen.Write(w.b, w.s); err != nil {
 			t.Fatal(err)
 		}
 	}

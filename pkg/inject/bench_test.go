@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/meshctl/meshctl/pkg/inject/benchgen"
+	"github.com/meshctl/meshctl/internal/injectgen"
 )
 
 // BenchmarkInjectStream injects streams of 200, 2,000 and 20,000
@@ -16,7 +16,7 @@ func BenchmarkInjectStream(b *testing.B) {
 	in := injectorFor(b, nil, "")
 	for _, n := range []int{200, 2000, 20000} {
 		var src bytes.Buffer
-		if err := benchgen.Write(&src, n); err != nil {
+		if err := injectgen.Write(&src, n); err != nil {
 			b.Fatal(err)
 		}
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
@@ -34,7 +34,7 @@ func BenchmarkInjectStream(b *testing.B) {
 func TestBenchStreamSize(t *testing.T) {
 	t.Parallel()
 	var src bytes.Buffer
-	if err := benchgen.Write(&src, 2000); err != nil {
+	if err := injectgen.Write(&src, 2000); err != nil {
 		t.Fatal(err)
 	}
 	if n := src.Len(); n < 2_200_000 || n > 2_400_000 {
@@ -42,7 +42,7 @@ func TestBenchStreamSize(t *testing.T) {
 	}
 	in := injectorFor(t, nil, "")
 	var small, out bytes.Buffer
-	if err := benchgen.Write(&small, 100); err != nil {
+	if err := injectgen.Write(&small, 100); err != nil {
 		t.Fatal(err)
 	}
 	var injected int

@@ -19,8 +19,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshctl/meshctl/internal/crdgen"
 	"github.com/meshctl/meshctl/internal/testcluster"
-	"github.com/meshctl/meshctl/pkg/crdgen"
 	"github.com/meshctl/meshctl/pkg/kube"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )

@@ -32,8 +32,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshctl/meshctl/internal/authzgen"
 	"github.com/meshctl/meshctl/internal/testcluster"
-	"github.com/meshctl/meshctl/pkg/authz/authztest"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -104,7 +104,7 @@ func TestAuthzMatchesIstiod(t *testing.T) {
 func TestGeneratedPoliciesMatchIstiod(t *testing.T) {
 	m := meshFor(t)
 	var buf bytes.Buffer
-	if err := authztest.Write(&buf, authztest.Sizes{Workloads: 40, Services: 40, Policies: 210}); err != nil {
+	if err := authzgen.Write(&buf, authzgen.Sizes{Workloads: 40, Services: 40, Policies: 210}); err != nil {
 		t.Fatal(err)
 	}
 	var base, policies []*unstructured.Unstructured

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshctl/meshctl/internal/analyzegen"
 	"github.com/meshctl/meshctl/internal/cmdutil/cmdtest"
 	"github.com/meshctl/meshctl/pkg/analyze"
-	"github.com/meshctl/meshctl/pkg/analyze/analyzetest"
 )
 
 const eraseLine = "\r\033[K"
@@ -136,7 +136,7 @@ func runAnalyze(t *testing.T, stderrTTY bool, file string) (stdout, stderr strin
 func TestAnalyzeProgressOnTerminalOnly(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := analyzetest.Generate(&b, 300); err != nil {
+	if err := analyzegen.Generate(&b, 300); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "gen.yaml")

@@ -1,7 +1,7 @@
-// Package benchgen writes the benchmark input of kube-inject: a stream of n
+// Package injectgen writes the benchmark input of kube-inject: a stream of n
 // Deployments, each with its Service, in the style of the helloworld sample
 // (about 1.15 kB per pair: 2.3 MB for n = 2,000).
-package benchgen
+package injectgen
 
 import (
 	"bufio"

@@ -1,10 +1,10 @@
-// Package analyzetest generates Istio configuration of a chosen size for
+// Package analyzegen generates Istio configuration of a chosen size for
 // benchmarks of the analysis: N apps, each a Service, a Deployment, a
 // DestinationRule with two subsets and a VirtualService splitting traffic
 // between them, spread over namespaces that each hold a Gateway, a
 // PeerAuthentication and an AuthorizationPolicy. The output is valid,
 // finding-free config and the same bytes for the same arguments.
-package analyzetest
+package analyzegen
 
 import (
 	"bufio"

@@ -37,7 +37,7 @@ func TestCommittedCRDsAreCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(have, want) {
-		t.Fatalf("%s is stale: run `go generate ./pkg/crdgen/...` (or `make generate`)", OutputPath)
+		t.Fatalf("%s is stale: run `go generate ./internal/crdgen/...` (or `make generate`)", OutputPath)
 	}
 	again, _ := Generate()
 	if !bytes.Equal(again, want) {

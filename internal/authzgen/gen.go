@@ -1,11 +1,11 @@
-// Package authztest generates synthetic meshes (namespaces, workloads,
+// Package authzgen generates synthetic meshes (namespaces, workloads,
 // services, a mix of security policies and, on request, the traffic
 // objects that decide reachability: Sidecars, ServiceEntries,
 // VirtualServices and NetworkPolicies) for benchmarks and load tests of
 // the authz model. The output is deterministic for given sizes; sizes whose
 // reachability counts are zero give the same bytes as before those kinds
 // existed.
-package authztest
+package authzgen
 
 import (
 	"fmt"

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/meshctl/meshctl/pkg/inject/benchgen"
+	"github.com/meshctl/meshctl/internal/injectgen"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 	"sigs.k8s.io/yaml"
 )
@@ -12,7 +12,7 @@ import (
 // renderedBench renders the template for the pods of n benchmark pairs.
 func renderedBench(b *testing.B, n int) [][]byte {
 	var src bytes.Buffer
-	if err := benchgen.Write(&src, n); err != nil {
+	if err := injectgen.Write(&src, n); err != nil {
 		b.Fatal(err)
 	}
 	in := injectorFor(b, nil, "")
