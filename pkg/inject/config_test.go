@@ -110,8 +110,8 @@ func TestFilesEqualRendered(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := readInput(t, "helloworld.yaml")
-	a, _ := run(t, fromFiles, src, true)
-	b, _ := run(t, injectorFor(t, nil, ""), src, true)
+	a, _ := run(t, fromFiles, src)
+	b, _ := run(t, injectorFor(t, nil, ""), src)
 	if !bytes.Equal(a, b) {
 		t.Fatalf("files and rendered profile differ:\n%s", firstDifference(b, a))
 	}
@@ -210,7 +210,7 @@ func TestOwnProxyContainer(t *testing.T) {
 				t.Errorf("templates %q: missing %q in\n%s", ann, want, got)
 			}
 		}
-		back, _ := run(t, NewUninjector(), out.Bytes(), false)
+		back, _ := run(t, NewUninjector(), out.Bytes())
 		if string(back) != pod(ann) {
 			t.Fatalf("templates %q: uninject did not restore the pod:\n%s", ann, firstDifference([]byte(pod(ann)), back))
 		}
@@ -228,7 +228,7 @@ func TestOwnProxyContainer(t *testing.T) {
 	if strings.Contains(got, "initContainers:") || strings.Contains(got, "image: auto") {
 		t.Errorf("gateway injection has an init container or kept image auto:\n%s", got)
 	}
-	back, _ := run(t, NewUninjector(), out.Bytes(), false)
+	back, _ := run(t, NewUninjector(), out.Bytes())
 	if string(back) != pod("gateway") {
 		t.Fatalf("uninject did not restore the pod:\n%s", firstDifference([]byte(pod("gateway")), back))
 	}

@@ -43,25 +43,25 @@ func FuzzInject(f *testing.F) {
 					t.Fatalf("changed document does not parse: %v\ninput:\n%s\noutput:\n%s", err, d.Raw, o)
 				}
 			}
-			return in.WriteDocument(d, &out, nil, true)
+			return in.WriteDocument(d, &out, nil)
 		})
 		if err != nil {
 			return
 		}
 		var again bytes.Buffer
-		if err := sequential(in, out.Bytes(), &again, true); err != nil {
+		if err := sequential(in, out.Bytes(), &again); err != nil {
 			t.Fatalf("injecting the output failed: %v\noutput:\n%s", err, out.Bytes())
 		}
 		if !bytes.Equal(again.Bytes(), out.Bytes()) {
 			t.Fatalf("not idempotent:\n%s", firstDifference(out.Bytes(), again.Bytes()))
 		}
 		var back bytes.Buffer
-		if err := sequential(NewUninjector(), out.Bytes(), &back, false); err != nil {
+		if err := sequential(NewUninjector(), out.Bytes(), &back); err != nil {
 			t.Fatalf("uninject failed: %v\noutput:\n%s", err, out.Bytes())
 		}
 		// What uninjection gives must read and inject again.
 		var re bytes.Buffer
-		if err := sequential(in, back.Bytes(), &re, true); err != nil {
+		if err := sequential(in, back.Bytes(), &re); err != nil {
 			t.Fatalf("injecting the uninjected output failed: %v\nuninjected:\n%s", err, back.Bytes())
 		}
 	})
@@ -84,8 +84,8 @@ func hangGuard(src []byte) (stop func()) {
 
 // sequential processes a stream on the calling goroutine (the fuzzing
 // engine measures coverage best without the pipeline's workers).
-func sequential(in *Injector, src []byte, w *bytes.Buffer, inject bool) error {
+func sequential(p streamer, src []byte, w *bytes.Buffer) error {
 	return yamlstream.Read("fuzz", bytes.NewReader(src), func(d yamlstream.Document) error {
-		return in.WriteDocument(d, w, nil, inject)
+		return p.WriteDocument(d, w, nil)
 	})
 }

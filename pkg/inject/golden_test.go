@@ -3,6 +3,7 @@ package inject
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/meshctl/meshctl/internal/testutil/golden"
 	"github.com/meshctl/meshctl/pkg/install/render"
+	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
 // goldenCase is one input injected with one configuration.
@@ -110,16 +112,19 @@ func injectorFor(t testing.TB, sets []string, revision string) *Injector {
 	return in
 }
 
-func run(t testing.TB, in *Injector, src []byte, inject bool) ([]byte, string) {
+// streamer is an Injector or an Uninjector.
+type streamer interface {
+	NewPipeline(report func(Result), workers int) *Pipeline
+	WriteDocument(d yamlstream.Document, w io.Writer, report func(Result)) error
+}
+
+// run injects or uninjects src, as p does, and returns the output and the
+// report.
+func run(t testing.TB, p streamer, src []byte) ([]byte, string) {
 	t.Helper()
 	var out, rep bytes.Buffer
 	report := func(r Result) { fmt.Fprintln(&rep, r) }
-	var err error
-	if inject {
-		err = in.Inject("in", bytes.NewReader(src), &out, report)
-	} else {
-		err = in.Uninject("in", bytes.NewReader(src), &out, report)
-	}
+	err := stream(p.NewPipeline(report, 0), "in", bytes.NewReader(src), &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +162,7 @@ func TestGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			in := injectorFor(t, c.sets, c.revision)
-			out, rep := run(t, in, readInput(t, c.input), true)
+			out, rep := run(t, in, readInput(t, c.input))
 			ext := filepath.Ext(c.input)
 			golden.Check(t, filepath.Join("testdata", "golden", c.name+ext), out)
 			golden.Check(t, filepath.Join("testdata", "golden", c.name+".report"), []byte(rep))
@@ -171,8 +176,8 @@ func TestIdempotent(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			in := injectorFor(t, c.sets, c.revision)
-			once, _ := run(t, in, readInput(t, c.input), true)
-			twice, rep := run(t, in, once, true)
+			once, _ := run(t, in, readInput(t, c.input))
+			twice, rep := run(t, in, once)
 			if !bytes.Equal(once, twice) {
 				t.Fatalf("second injection changed the output:\n%s", firstDifference(once, twice))
 			}
@@ -189,7 +194,7 @@ func base(t *testing.T, c goldenCase, src []byte) []byte {
 	if !c.injected {
 		return src
 	}
-	b, _ := run(t, NewUninjector(), src, false)
+	b, _ := run(t, NewUninjector(), src)
 	if bytes.Equal(b, src) {
 		t.Fatal("the injected input did not change when uninjected")
 	}
@@ -205,12 +210,12 @@ func TestUninjectRoundTrip(t *testing.T) {
 			in := injectorFor(t, c.sets, c.revision)
 			src := readInput(t, c.input)
 			want := base(t, c, src)
-			out, _ := run(t, in, src, true)
-			back, _ := run(t, NewUninjector(), out, false)
+			out, _ := run(t, in, src)
+			back, _ := run(t, NewUninjector(), out)
 			if !bytes.Equal(back, want) {
 				t.Fatalf("uninject did not restore the input:\n%s", firstDifference(want, back))
 			}
-			again, _ := run(t, in, back, true)
+			again, _ := run(t, in, back)
 			if !bytes.Equal(again, out) {
 				t.Fatalf("inject(uninject(inject(x))) != inject(x):\n%s", firstDifference(out, again))
 			}
@@ -241,7 +246,7 @@ func TestAdditiveOnly(t *testing.T) {
 			t.Parallel()
 			in := injectorFor(t, c.sets, c.revision)
 			src := base(t, c, readInput(t, c.input))
-			out, _ := run(t, in, src, true)
+			out, _ := run(t, in, src)
 			deleted, inserted := lineDiff(strings.Split(string(src), "\n"), strings.Split(string(out), "\n"))
 			if len(inserted) == 0 && strings.Contains(string(out), annStatus) {
 				t.Fatal("output differs from input but no line was inserted")
@@ -355,11 +360,11 @@ func TestGrownFrom(t *testing.T) {
 func roundTrip(t *testing.T, src string) string {
 	t.Helper()
 	in := injectorFor(t, nil, "")
-	out, _ := run(t, in, []byte(src), true)
+	out, _ := run(t, in, []byte(src))
 	if !bytes.Contains(out, []byte(annStatus)) {
 		t.Fatalf("not injected:\n%s", out)
 	}
-	back, _ := run(t, NewUninjector(), out, false)
+	back, _ := run(t, NewUninjector(), out)
 	if string(back) != src {
 		t.Fatalf("uninject did not restore the input:\n%s\ninjected:\n%s", firstDifference([]byte(src), back), out)
 	}
@@ -468,12 +473,12 @@ spec:
     image: example.com/details:1
 `
 	without := strings.Replace(with, "    security.istio.io/tlsMode: istio\n", "", 1)
-	a, _ := run(t, in, []byte(with), true)
-	b, _ := run(t, in, []byte(without), true)
+	a, _ := run(t, in, []byte(with))
+	b, _ := run(t, in, []byte(without))
 	if !bytes.Equal(a, b) {
 		t.Fatalf("injected outputs differ:\n%s", firstDifference(a, b))
 	}
-	back, _ := run(t, NewUninjector(), a, false)
+	back, _ := run(t, NewUninjector(), a)
 	if string(back) != without {
 		t.Fatalf("got\n%s", back)
 	}
@@ -498,7 +503,7 @@ spec:
   - name: istio-proxy
     image: example.com/proxy:1
 `
-	back, _ := run(t, NewUninjector(), []byte(src), false)
+	back, _ := run(t, NewUninjector(), []byte(src))
 	want := podHead + `  annotations:
     zz.example.com/team: web
 spec:
@@ -523,7 +528,7 @@ spec:
 `
 	// A flow collection over several lines: the document is written whole.
 	in := injectorFor(t, nil, "")
-	out, _ := run(t, in, []byte(src), true)
+	out, _ := run(t, in, []byte(src))
 	if bytes.Contains(out, []byte("{name: web")) {
 		t.Fatalf("multi-line flow was edited as text:\n%s", out)
 	}
@@ -556,8 +561,8 @@ kind: Pod
 metadata: {name: web, labels: {app: web}, annotations: {}}
 spec: {containers: [{name: web, image: "example.com/web:1"}]}
 `
-	out, _ := run(t, in, []byte(src), true)
-	back, _ := run(t, NewUninjector(), out, false)
+	out, _ := run(t, in, []byte(src))
+	back, _ := run(t, NewUninjector(), out)
 	want := strings.Replace(src, ", annotations: {}", "", 1)
 	if string(back) != want {
 		t.Fatalf("got\n%s", back)
@@ -596,9 +601,9 @@ func TestRoundTripGenerated(t *testing.T) {
 			src = strings.Replace(src, "metadata:\n  name: web\n  labels: {app: web}\nspec:", "metadata: {name: web, labels: {app: web}}\nspec:", 1)
 			src = strings.Replace(src, "  containers: [{name: web, image: x}]\n", "  containers: [{name: web, image: x, readinessProbe: {tcpSocket: {port: 80}}}, {name: side, image: y}]\n", 1)
 		}
-		out, _ := run(t, in, []byte(src), true)
-		back, _ := run(t, NewUninjector(), out, false)
-		again, _ := run(t, in, back, true)
+		out, _ := run(t, in, []byte(src))
+		back, _ := run(t, NewUninjector(), out)
+		again, _ := run(t, in, back)
 		if !bytes.Equal(back, []byte(src)) || !bytes.Equal(again, out) {
 			fails++
 			if fails < 6 {
@@ -657,8 +662,8 @@ spec:
 	in := injectorFor(t, nil, "")
 	roundTrip(t, podHead+"  annotations:\nspec:\n  containers:\n  - name: web\n    image: example.com/web:1\n")
 	src := podHead + "  labels:\n    app: web\n  annotations:\nspec:\n  containers:\n  - name: web\n    image: example.com/web:1\n"
-	out, _ := run(t, in, []byte(src), true)
-	back, _ := run(t, NewUninjector(), out, false)
+	out, _ := run(t, in, []byte(src))
+	back, _ := run(t, NewUninjector(), out)
 	if want := strings.Replace(src, "  annotations:\n", "", 1); string(back) != want {
 		t.Fatalf("got\n%s", back)
 	}
@@ -686,7 +691,7 @@ func TestNamedPortNoteEdited(t *testing.T) {
       value: '{"/app-health/web/readyz":{"httpGet":{"path":"/ready","port":8080}}}'
 `
 	src = strings.Replace(src, "  name: web\n", "  name: web\n  annotations:\n    sidecar.istio.io/status: '{\"containers\":[\"istio-proxy\"]}'\n", 1)
-	back, _ := run(t, NewUninjector(), []byte(src), false)
+	back, _ := run(t, NewUninjector(), []byte(src))
 	if !strings.Contains(string(back), "        port: http   # was: http\n") || strings.Contains(string(back), "istio-proxy") {
 		t.Fatalf("got\n%s", back)
 	}

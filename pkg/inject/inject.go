@@ -77,16 +77,10 @@ func New(c Config) (*Injector, error) {
 // Inject reads a document stream from r and writes the injected stream to
 // w, one document at a time; report (if not nil) is called per resource.
 func (in *Injector) Inject(source string, r io.Reader, w io.Writer, report func(Result)) error {
-	return in.stream(source, r, w, report, true)
+	return stream(in.NewPipeline(report, 0), source, r, w)
 }
 
-// Uninject is Inject's inverse.
-func (in *Injector) Uninject(source string, r io.Reader, w io.Writer, report func(Result)) error {
-	return in.stream(source, r, w, report, false)
-}
-
-func (in *Injector) stream(source string, r io.Reader, w io.Writer, report func(Result), inject bool) error {
-	p := in.NewPipeline(report, inject, 0)
+func stream(p *Pipeline, source string, r io.Reader, w io.Writer) error {
 	err := yamlstream.Read(source, r, func(d yamlstream.Document) error {
 		return p.Add(d, w)
 	})
@@ -96,16 +90,13 @@ func (in *Injector) stream(source string, r io.Reader, w io.Writer, report func(
 	return err
 }
 
-// WriteDocument processes one document and writes it with its separator.
-func (in *Injector) WriteDocument(d yamlstream.Document, w io.Writer, report func(Result), inject bool) error {
-	var out []byte
-	var res []Result
-	var err error
-	if inject {
-		out, res, err = in.InjectDocument(d)
-	} else {
-		out, res, err = in.UninjectDocument(d)
-	}
+// WriteDocument injects one document and writes it with its separator.
+func (in *Injector) WriteDocument(d yamlstream.Document, w io.Writer, report func(Result)) error {
+	return writeProcessed(in.InjectDocument, d, w, report)
+}
+
+func writeProcessed(process func(yamlstream.Document) ([]byte, []Result, error), d yamlstream.Document, w io.Writer, report func(Result)) error {
+	out, res, err := process(d)
 	if err != nil {
 		return err
 	}
@@ -374,7 +365,7 @@ func (in *Injector) InjectDocument(d yamlstream.Document) ([]byte, []Result, err
 					return nil, nil, err
 				}
 			}
-			raw, _, err := in.UninjectDocument(d)
+			raw, _, err := uninjectDocument(d)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -583,6 +574,21 @@ func jsonIndent(raw []byte) string {
 	return string(lines[1][:n])
 }
 
-// NewUninjector returns an Injector for uninjection only, which needs no
-// configuration.
-func NewUninjector() *Injector { return &Injector{} }
+// Uninjector removes injections. It needs no configuration: what an
+// injection added is recorded in the pod's sidecar.istio.io/status
+// annotation.
+type Uninjector struct{}
+
+// NewUninjector returns an Uninjector.
+func NewUninjector() *Uninjector { return &Uninjector{} }
+
+// Uninject reads a document stream from r and writes it to w with every
+// injection removed; report (if not nil) is called per resource.
+func (u *Uninjector) Uninject(source string, r io.Reader, w io.Writer, report func(Result)) error {
+	return stream(u.NewPipeline(report, 0), source, r, w)
+}
+
+// WriteDocument uninjects one document and writes it with its separator.
+func (u *Uninjector) WriteDocument(d yamlstream.Document, w io.Writer, report func(Result)) error {
+	return writeProcessed(u.UninjectDocument, d, w, report)
+}

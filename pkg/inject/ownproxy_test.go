@@ -133,7 +133,7 @@ func TestCustomSidecarSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, rep := run(t, injectorFor(t, nil, ""), src, true)
+	out, rep := run(t, injectorFor(t, nil, ""), src)
 	if rep != "deployment/reviews-v2 injected\n" {
 		t.Fatalf("report %q", rep)
 	}
@@ -149,7 +149,7 @@ func TestCustomSidecarSample(t *testing.T) {
 			t.Errorf("injected sample lacks %q", want)
 		}
 	}
-	back, _ := run(t, NewUninjector(), out, false)
+	back, _ := run(t, NewUninjector(), out)
 	if !bytes.Equal(back, src) {
 		t.Fatalf("uninjection does not give the sample back:\n%s", firstDifference(src, back))
 	}
@@ -177,7 +177,7 @@ func TestOwnProxyPlace(t *testing.T) {
 		{"not native, init container", plain, head + "  initContainers:\n" + proxy + "  containers:\n" + app, "pod/p skipped: its own istio-proxy container is an init container, but without native sidecars"},
 	}
 	for _, c := range cases {
-		out, rep := run(t, c.in, []byte(c.src), true)
+		out, rep := run(t, c.in, []byte(c.src))
 		if !strings.HasPrefix(rep, c.want) {
 			t.Errorf("%s: report %q, want %q", c.name, rep, c.want)
 			continue
@@ -190,7 +190,7 @@ func TestOwnProxyPlace(t *testing.T) {
 			if !strings.Contains(string(out), "  initContainers:\n  - name: istio-init\n") || !strings.Contains(string(out), "restartPolicy: Always") || !strings.Contains(string(out), "cpu: \"1\"") {
 				t.Errorf("%s: injected pod lacks the native proxy with the user's limit:\n%s", c.name, out)
 			}
-			back, _ := run(t, NewUninjector(), out, false)
+			back, _ := run(t, NewUninjector(), out)
 			if string(back) != c.src {
 				t.Errorf("%s: uninjection does not give the pod back:\n%s", c.name, firstDifference([]byte(c.src), back))
 			}

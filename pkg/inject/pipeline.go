@@ -13,8 +13,7 @@ import (
 // their input order. At most a small window of documents is in flight, so
 // memory stays bounded by the largest documents, not the stream.
 type Pipeline struct {
-	in      *Injector
-	inject  bool
+	process func(yamlstream.Document) ([]byte, []Result, error)
 	report  func(Result)
 	window  int
 	jobs    chan *job
@@ -33,12 +32,23 @@ type job struct {
 	done chan struct{}
 }
 
-// NewPipeline starts workers (GOMAXPROCS of them when workers < 1).
-func (in *Injector) NewPipeline(report func(Result), inject bool, workers int) *Pipeline {
+// NewPipeline starts an injection pipeline of workers (GOMAXPROCS of them
+// when workers < 1).
+func (in *Injector) NewPipeline(report func(Result), workers int) *Pipeline {
+	return newPipeline(in.InjectDocument, report, workers)
+}
+
+// NewPipeline starts an uninjection pipeline of workers (GOMAXPROCS of
+// them when workers < 1).
+func (u *Uninjector) NewPipeline(report func(Result), workers int) *Pipeline {
+	return newPipeline(u.UninjectDocument, report, workers)
+}
+
+func newPipeline(process func(yamlstream.Document) ([]byte, []Result, error), report func(Result), workers int) *Pipeline {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	p := &Pipeline{in: in, inject: inject, report: report, window: 4 * workers}
+	p := &Pipeline{process: process, report: report, window: 4 * workers}
 	p.jobs = make(chan *job, p.window)
 	for i := 0; i < workers; i++ {
 		p.wg.Add(1)
@@ -47,10 +57,8 @@ func (in *Injector) NewPipeline(report func(Result), inject bool, workers int) *
 			for j := range p.jobs {
 				if j.d.IsEmpty() {
 					j.out = j.d.Raw
-				} else if p.inject {
-					j.out, j.res, j.err = p.in.InjectDocument(j.d)
 				} else {
-					j.out, j.res, j.err = p.in.UninjectDocument(j.d)
+					j.out, j.res, j.err = p.process(j.d)
 				}
 				close(j.done)
 			}

@@ -171,11 +171,11 @@ spec:
   - name: web
     image: example.com/web:1
 `)
-	injected, _ := run(t, in, src, true)
+	injected, _ := run(t, in, src)
 	if bytes.Contains(injected, []byte(promScrapeTargets)) {
 		t.Fatalf("the scrape targets annotation is still there after injection:\n%s", injected)
 	}
-	out, _ := run(t, in, injected, false)
+	out, _ := run(t, NewUninjector(), injected)
 	want := strings.Replace(string(src), `" 8080 , 9100:/custom"`, `'8080:/metrics,9100:/custom'`, 1)
 	if string(out) != want {
 		t.Errorf("uninjected:\n%s\nwant:\n%s", out, want)

@@ -107,7 +107,7 @@ func TestBadInputFile(t *testing.T) {
 func TestSkippedPodsKeepUnknownFields(t *testing.T) {
 	t.Parallel()
 	src := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    sidecar.istio.io/inject: \"false\"\nspec:\n  containers:\n  - name: web\n    futureField: 1\n"
-	out, report := run(t, injectorFor(t, nil, ""), []byte(src), true)
+	out, report := run(t, injectorFor(t, nil, ""), []byte(src))
 	if string(out) != src || !strings.Contains(report, "skipped") {
 		t.Fatalf("report %q, output:\n%s", report, out)
 	}
@@ -121,8 +121,8 @@ func TestUninjectRefusesUnknownFields(t *testing.T) {
 	t.Parallel()
 	in := injectorFor(t, nil, "")
 	src := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: web\n  - name: istio-proxy\n    image: auto\n    securityContext:\n      runAsUser: 1500\n"
-	injected, _ := run(t, in, []byte(src), true)
-	back, _ := run(t, NewUninjector(), injected, false)
+	injected, _ := run(t, in, []byte(src))
+	back, _ := run(t, NewUninjector(), injected)
 	if string(back) != src {
 		t.Fatalf("round trip:\n%s", back)
 	}

@@ -23,7 +23,11 @@ var (
 
 // UninjectDocument removes an injection found through the
 // sidecar.istio.io/status annotation.
-func (in *Injector) UninjectDocument(d yamlstream.Document) ([]byte, []Result, error) {
+func (u *Uninjector) UninjectDocument(d yamlstream.Document) ([]byte, []Result, error) {
+	return uninjectDocument(d)
+}
+
+func uninjectDocument(d yamlstream.Document) ([]byte, []Result, error) {
 	if d.IsEmpty() {
 		return d.Raw, nil, nil
 	}

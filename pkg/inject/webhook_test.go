@@ -140,7 +140,7 @@ func TestMatchesWebhook(t *testing.T) {
 			t.Parallel()
 			in := injectorFor(t, c.sets, c.revision)
 			src := readInput(t, c.input)
-			out, _ := run(t, in, src, true)
+			out, _ := run(t, in, src)
 			before := pods(t, src)
 			after := pods(t, out)
 			if len(before) != len(after) {

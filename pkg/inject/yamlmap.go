@@ -10,9 +10,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// valueCache is chunkCache's twin for decoded values: a rendered template
-// becomes the map that decodeJSONMap(yamlToJSON(…)) would give, without the
-// JSON text in between. Pieces are decoded once and copied out, since a
+// valueCache turns a rendered template into the map that
+// decodeJSONMap(yamlToJSON(…)) would give, without the JSON text in
+// between. Pieces are decoded once and copied out, since a
 // strategic merge changes the maps it is given.
 type valueCache struct {
 	mu    sync.Mutex
@@ -227,8 +227,8 @@ func (c *valueCache) piece(txt string, lines []span, item bool) (pieceVal, bool)
 	return out, true
 }
 
-// leaf decodes a piece with the YAML library, as chunkCache.leaf converts
-// it; pieces that hold more or less than one entry or item are refused.
+// leaf decodes a piece with the YAML library; pieces that hold more or
+// less than one entry or item are refused.
 func (c *valueCache) leaf(text string, item bool) (pieceVal, bool) {
 	if v, ok := simpleLeaf(text, item); ok {
 		return v, true

@@ -78,7 +78,7 @@ func (o *UninjectOptions) Run(ctx context.Context) error {
 	opts := o.IO
 	opts.Stdin, opts.Stdout, opts.Context = o.f.In, o.f.Out, ctx
 	report := func(r inject.Result) { fmt.Fprintln(o.f.ErrOut, r.String()) }
-	p := inject.NewUninjector().NewPipeline(report, false, 0)
+	p := inject.NewUninjector().NewPipeline(report, 0)
 	err := streamio.Run(opts, p)
 	if cerr := p.Close(); err == nil {
 		err = cerr

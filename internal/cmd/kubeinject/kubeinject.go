@@ -118,11 +118,11 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	opts := o.IO
 	opts.Context = ctx
-	return Process(opts, o.f.In, o.f.Out, o.f.ErrOut, in, true)
+	return process(opts, o.f.In, o.f.Out, o.f.ErrOut, in)
 }
 
-// Process runs inject or uninject over the inputs, reporting per resource.
-func Process(opts streamio.Options, stdin io.Reader, stdout, stderr io.Writer, in *inject.Injector, injecting bool) error {
+// process injects the inputs, reporting per resource.
+func process(opts streamio.Options, stdin io.Reader, stdout, stderr io.Writer, in *inject.Injector) error {
 	opts.Stdin, opts.Stdout = stdin, stdout
 	report := func(r inject.Result) { fmt.Fprintln(stderr, r.String()) }
 	// Injection makes short-lived garbage at a high rate while the live heap
@@ -130,7 +130,7 @@ func Process(opts streamio.Options, stdin io.Reader, stdout, stderr io.Writer, i
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	}
-	p := in.NewPipeline(report, injecting, 0)
+	p := in.NewPipeline(report, 0)
 	err := streamio.Run(opts, p)
 	if cerr := p.Close(); err == nil {
 		err = cerr
