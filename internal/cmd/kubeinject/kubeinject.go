@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -77,6 +76,7 @@ is reported on standard error.`,
 			return o.Run(cmd.Context())
 		},
 	}
+	cmdutil.SetGC(cmd, cmdutil.GC{Percent: gcPercent})
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&o.IO.Files, "filename", "f", nil, "Input file or directory (recursive: .yaml, .yml, .json); - reads standard input (repeatable)")
 	fl.StringVarP(&o.IO.Output, "output", "o", "", "Write the result to this file (atomically) instead of standard output")
@@ -125,11 +125,6 @@ func (o *Options) Run(ctx context.Context) error {
 func process(opts streamio.Options, stdin io.Reader, stdout, stderr io.Writer, in *inject.Injector) error {
 	opts.Stdin, opts.Stdout = stdin, stdout
 	report := func(r inject.Result) { fmt.Fprintln(stderr, r.String()) }
-	// Injection makes short-lived garbage at a high rate while the live heap
-	// stays small: collect less often, unless GOGC says otherwise.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
-	}
 	p := in.NewPipeline(report, 0)
 	err := streamio.Run(opts, p)
 	if cerr := p.Close(); err == nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -68,6 +67,7 @@ works for a path that cannot be a format, with a warning.)`,
 			return o.Run()
 		},
 	}
+	cmdutil.SetGC(cmd, renderGC)
 	o.Install.AddFlags(cmd.Flags())
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "yaml", "Output format: one of "+strings.Join(generateFormats, "|"))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(generateFormats, cobra.ShellCompDirectiveNoFileComp))
@@ -104,11 +104,6 @@ func completeSet(_ *cobra.Command, _ []string, toComplete string) ([]string, cob
 
 // Run renders and writes the manifests.
 func (o *GenerateOptions) Run() error {
-	// A one-shot render makes some megabytes of short-lived garbage; in a
-	// process that exits right after, collecting it costs more time than
-	// it saves memory. Collect only if the heap grows past the limit.
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(renderHeapLimit))
 	m, err := o.Install.Render(o.f.In)
 	if err != nil {
 		return err
@@ -136,6 +131,12 @@ func writeObjects(w io.Writer, format string, objs []installmanifest.Object) err
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
+
+// renderGC: a one-shot render makes some megabytes of short-lived garbage;
+// in a process that exits right after, collecting it costs more time than
+// it saves memory, so collection is off while the heap stays below
+// renderHeapLimit.
+var renderGC = cmdutil.GC{Percent: -1, MemoryLimit: renderHeapLimit}
 
 // renderHeapLimit bounds the Go runtime's memory while garbage collection
 // is off. The demo profile, the largest, needs about 25 MiB in all (start-up

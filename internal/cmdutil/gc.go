@@ -1,0 +1,65 @@
+package cmdutil
+
+import (
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// gcAnnotation carries a command's GC settings in cobra.Command.Annotations.
+const gcAnnotation = "meshctl.io/gc"
+
+// GC is how the garbage collector runs while a command does, for commands
+// whose one-shot work makes garbage far faster than it keeps memory live.
+// cli.Main applies it around the command's run and restores what was there
+// after; the user's own GOGC and GOMEMLIMIT win over it.
+type GC struct {
+	// Percent is as GOGC: -1 turns collection off (then MemoryLimit is
+	// what bounds the heap), 0 leaves the setting alone.
+	Percent int
+	// MemoryLimit is as GOMEMLIMIT, in bytes; 0 leaves it alone.
+	MemoryLimit int64
+}
+
+// SetGC records the command's GC settings.
+func SetGC(cmd *cobra.Command, g GC) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[gcAnnotation] = strconv.Itoa(g.Percent) + " " + strconv.FormatInt(g.MemoryLimit, 10)
+}
+
+// GCOf is the GC settings recorded on cmd, if any.
+func GCOf(cmd *cobra.Command) (GC, bool) {
+	v, ok := cmd.Annotations[gcAnnotation]
+	if !ok {
+		return GC{}, false
+	}
+	p, l, _ := strings.Cut(v, " ")
+	var g GC
+	g.Percent, _ = strconv.Atoi(p)
+	g.MemoryLimit, _ = strconv.ParseInt(l, 10, 64)
+	return g, true
+}
+
+// ApplyGC sets the collector as g says, where the environment does not
+// say otherwise, and returns what restores the settings it found.
+func ApplyGC(g GC) (restore func()) {
+	percent := debug.SetGCPercent(100)
+	debug.SetGCPercent(percent)
+	limit := debug.SetMemoryLimit(-1) // a negative limit reads it
+	restore = func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
+	if _, set := os.LookupEnv("GOGC"); !set && g.Percent != 0 {
+		debug.SetGCPercent(g.Percent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && g.MemoryLimit > 0 {
+		debug.SetMemoryLimit(g.MemoryLimit)
+	}
+	return restore
+}
