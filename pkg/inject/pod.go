@@ -288,6 +288,9 @@ func (c *parsedConfig) render(t *template.Template, data *TemplateData, cur *cor
 // steps no template can express (metrics merge, probe rewriting, the status
 // annotation, container order).
 func (c *parsedConfig) injectPod(w Workload, pod *corev1.Pod) (*corev1.Pod, error) {
+	if err := checkAnnotationValues(pod.Annotations); err != nil {
+		return nil, err
+	}
 	out, injected, err := c.renderTemplates(w, pod)
 	if err != nil {
 		return nil, err
