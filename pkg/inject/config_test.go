@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 	"github.com/meshctl/meshctl/pkg/install/render"
 )
 
@@ -113,7 +114,7 @@ func TestFilesEqualRendered(t *testing.T) {
 	a, _ := run(t, fromFiles, src)
 	b, _ := run(t, injectorFor(t, nil, ""), src)
 	if !bytes.Equal(a, b) {
-		t.Fatalf("files and rendered profile differ:\n%s", firstDifference(b, a))
+		t.Fatalf("files and rendered profile differ:\n%s", golden.Diff(b, a))
 	}
 }
 
@@ -212,7 +213,7 @@ func TestOwnProxyContainer(t *testing.T) {
 		}
 		back, _ := run(t, NewUninjector(), out.Bytes())
 		if string(back) != pod(ann) {
-			t.Fatalf("templates %q: uninject did not restore the pod:\n%s", ann, firstDifference([]byte(pod(ann)), back))
+			t.Fatalf("templates %q: uninject did not restore the pod:\n%s", ann, golden.Diff([]byte(pod(ann)), back))
 		}
 	}
 	var out bytes.Buffer
@@ -230,7 +231,7 @@ func TestOwnProxyContainer(t *testing.T) {
 	}
 	back, _ := run(t, NewUninjector(), out.Bytes())
 	if string(back) != pod("gateway") {
-		t.Fatalf("uninject did not restore the pod:\n%s", firstDifference([]byte(pod("gateway")), back))
+		t.Fatalf("uninject did not restore the pod:\n%s", golden.Diff([]byte(pod("gateway")), back))
 	}
 }
 

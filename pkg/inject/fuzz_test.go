@@ -10,6 +10,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -53,7 +54,7 @@ func FuzzInject(f *testing.F) {
 			t.Fatalf("injecting the output failed: %v\noutput:\n%s", err, out.Bytes())
 		}
 		if !bytes.Equal(again.Bytes(), out.Bytes()) {
-			t.Fatalf("not idempotent:\n%s", firstDifference(out.Bytes(), again.Bytes()))
+			t.Fatalf("not idempotent:\n%s", golden.Diff(out.Bytes(), again.Bytes()))
 		}
 		var back bytes.Buffer
 		if err := sequential(NewUninjector(), out.Bytes(), &back); err != nil {

@@ -140,23 +140,6 @@ func readInput(t testing.TB, name string) []byte {
 	return b
 }
 
-func firstDifference(want, got []byte) string {
-	wl, gl := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return fmt.Sprintf("line %d:\n  want %q\n  got  %q", i+1, w, g)
-		}
-	}
-	return "(same lines, different bytes)"
-}
-
 func TestGolden(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -179,7 +162,7 @@ func TestIdempotent(t *testing.T) {
 			once, _ := run(t, in, readInput(t, c.input))
 			twice, rep := run(t, in, once)
 			if !bytes.Equal(once, twice) {
-				t.Fatalf("second injection changed the output:\n%s", firstDifference(once, twice))
+				t.Fatalf("second injection changed the output:\n%s", golden.Diff(once, twice))
 			}
 			if strings.Contains(strings.ReplaceAll(rep, "already injected", ""), " injected") {
 				t.Errorf("second injection reported changes:\n%s", rep)
@@ -213,11 +196,11 @@ func TestUninjectRoundTrip(t *testing.T) {
 			out, _ := run(t, in, src)
 			back, _ := run(t, NewUninjector(), out)
 			if !bytes.Equal(back, want) {
-				t.Fatalf("uninject did not restore the input:\n%s", firstDifference(want, back))
+				t.Fatalf("uninject did not restore the input:\n%s", golden.Diff(want, back))
 			}
 			again, _ := run(t, in, back)
 			if !bytes.Equal(again, out) {
-				t.Fatalf("inject(uninject(inject(x))) != inject(x):\n%s", firstDifference(out, again))
+				t.Fatalf("inject(uninject(inject(x))) != inject(x):\n%s", golden.Diff(out, again))
 			}
 			if bytes.Contains(back, []byte(annStatus)) {
 				t.Errorf("uninjected output still has %s", annStatus)
@@ -366,7 +349,7 @@ func roundTrip(t *testing.T, src string) string {
 	}
 	back, _ := run(t, NewUninjector(), out)
 	if string(back) != src {
-		t.Fatalf("uninject did not restore the input:\n%s\ninjected:\n%s", firstDifference([]byte(src), back), out)
+		t.Fatalf("uninject did not restore the input:\n%s\ninjected:\n%s", golden.Diff([]byte(src), back), out)
 	}
 	return string(out)
 }
@@ -476,7 +459,7 @@ spec:
 	a, _ := run(t, in, []byte(with))
 	b, _ := run(t, in, []byte(without))
 	if !bytes.Equal(a, b) {
-		t.Fatalf("injected outputs differ:\n%s", firstDifference(a, b))
+		t.Fatalf("injected outputs differ:\n%s", golden.Diff(a, b))
 	}
 	back, _ := run(t, NewUninjector(), a)
 	if string(back) != without {
@@ -607,7 +590,7 @@ func TestRoundTripGenerated(t *testing.T) {
 		if !bytes.Equal(back, []byte(src)) || !bytes.Equal(again, out) {
 			fails++
 			if fails < 6 {
-				t.Errorf("case %d:\n%s\n---\n%s", n, src, firstDifference([]byte(src), back))
+				t.Errorf("case %d:\n%s\n---\n%s", n, src, golden.Diff([]byte(src), back))
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -151,7 +152,7 @@ func TestCustomSidecarSample(t *testing.T) {
 	}
 	back, _ := run(t, NewUninjector(), out)
 	if !bytes.Equal(back, src) {
-		t.Fatalf("uninjection does not give the sample back:\n%s", firstDifference(src, back))
+		t.Fatalf("uninjection does not give the sample back:\n%s", golden.Diff(src, back))
 	}
 }
 
@@ -192,7 +193,7 @@ func TestOwnProxyPlace(t *testing.T) {
 			}
 			back, _ := run(t, NewUninjector(), out)
 			if string(back) != c.src {
-				t.Errorf("%s: uninjection does not give the pod back:\n%s", c.name, firstDifference([]byte(c.src), back))
+				t.Errorf("%s: uninjection does not give the pod back:\n%s", c.name, golden.Diff([]byte(c.src), back))
 			}
 		}
 	}

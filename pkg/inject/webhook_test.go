@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshctl/meshctl/internal/testutil/golden"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -157,7 +158,7 @@ func TestMatchesWebhook(t *testing.T) {
 				if !equality.Semantic.DeepEqual(want.Spec, got.Spec) || !equality.Semantic.DeepEqual(want.ObjectMeta, got.ObjectMeta) {
 					wj, _ := json.MarshalIndent(want, "", " ")
 					gj, _ := json.MarshalIndent(got, "", " ")
-					t.Fatalf("%s/%s differs from the webhook's pod:\n%s", b.w.TypeMeta.Kind, b.w.Name, firstDifference(wj, gj))
+					t.Fatalf("%s/%s differs from the webhook's pod:\n%s", b.w.TypeMeta.Kind, b.w.Name, golden.Diff(wj, gj))
 				}
 				checked++
 			}

@@ -12,7 +12,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files with the output instead of comparing them")
@@ -44,4 +47,10 @@ func Check(t testing.TB, path string, got []byte) {
 func CheckString(t testing.TB, path, got string) {
 	t.Helper()
 	Check(t, path, []byte(got))
+}
+
+// Diff shows, line by line, what got changed from want (- want, + got),
+// with the unchanged stretches summed up.
+func Diff(want, got []byte) string {
+	return cmp.Diff(strings.SplitAfter(string(want), "\n"), strings.SplitAfter(string(got), "\n"))
 }
