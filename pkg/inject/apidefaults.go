@@ -15,9 +15,12 @@ import (
 // API server and istiod in test/istiod) where they reach the injected
 // parts, and nowhere else: the user's own lines stay as written.
 
-// defaultContainer applies the API server's defaults for a container's
-// fields that injection reads or merges.
-func defaultContainer(c *corev1.Container) {
+// DefaultContainer applies the API server's defaults for a container's
+// fields that injection reads or merges (as k8s.io/kubernetes'
+// pkg/apis/core/v1 defaulting does): the termination message, the image
+// pull policy, port protocols, probe and lifecycle settings, requests from
+// limits.
+func DefaultContainer(c *corev1.Container) {
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = defaultPullPolicy(c.Image)
 	}

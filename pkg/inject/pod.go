@@ -405,7 +405,7 @@ func (c *parsedConfig) reapplyUserContainers(out, orig *corev1.Pod, injected *in
 		o = *o.DeepCopy()
 		image := o.Image
 		o.Image = u.Image
-		defaultContainer(&o)
+		DefaultContainer(&o)
 		o.Image = image
 		return o
 	}

@@ -73,7 +73,7 @@ func webhookInject(t *testing.T, in *Injector, w Workload, pod *corev1.Pod) *cor
 			// The webhook sees the container as the API server
 			// defaulted it (test/istiod checks that against istiod).
 			seen := *uc.DeepCopy()
-			defaultContainer(&seen)
+			DefaultContainer(&seen)
 			if uc.Image == "auto" {
 				uc.Image, seen.Image = "", ""
 			}

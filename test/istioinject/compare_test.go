@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshctl/meshctl/pkg/inject"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -135,7 +136,7 @@ func normalise(w *workload) {
 			// meshctl does as the webhook does (kube-inject guide,
 			// "Compared with istiod"), Istio's kube-inject merges the bare
 			// input. Once stored, both are the same pod.
-			defaultContainer(c)
+			inject.DefaultContainer(c)
 			for j := range c.Env {
 				e := &c.Env[j]
 				switch e.Name {
@@ -183,64 +184,6 @@ func mergeInto(m, from map[string]string) map[string]string {
 		}
 	}
 	return m
-}
-
-// defaultContainer sets what the API server defaults in a container (as
-// k8s.io/kubernetes/pkg/apis/core/v1 does): the termination message, the
-// image pull policy, port protocols and probe settings.
-func defaultContainer(c *corev1.Container) {
-	if c.TerminationMessagePath == "" {
-		c.TerminationMessagePath = corev1.TerminationMessagePathDefault
-	}
-	if c.TerminationMessagePolicy == "" {
-		c.TerminationMessagePolicy = corev1.TerminationMessageReadFile
-	}
-	if c.ImagePullPolicy == "" && c.Image != "" {
-		c.ImagePullPolicy = corev1.PullIfNotPresent
-		if tag := imageTag(c.Image); tag == "" || tag == "latest" {
-			c.ImagePullPolicy = corev1.PullAlways
-		}
-	}
-	for i := range c.Ports {
-		if c.Ports[i].Protocol == "" {
-			c.Ports[i].Protocol = corev1.ProtocolTCP
-		}
-	}
-	for _, p := range []*corev1.Probe{c.ReadinessProbe, c.LivenessProbe, c.StartupProbe} {
-		if p == nil {
-			continue
-		}
-		if p.TimeoutSeconds == 0 {
-			p.TimeoutSeconds = 1
-		}
-		if p.PeriodSeconds == 0 {
-			p.PeriodSeconds = 10
-		}
-		if p.SuccessThreshold == 0 {
-			p.SuccessThreshold = 1
-		}
-		if p.FailureThreshold == 0 {
-			p.FailureThreshold = 3
-		}
-		if p.HTTPGet != nil && p.HTTPGet.Scheme == "" {
-			p.HTTPGet.Scheme = corev1.URISchemeHTTP
-		}
-		if p.GRPC != nil && p.GRPC.Service == nil {
-			p.GRPC.Service = new(string)
-		}
-	}
-}
-
-// imageTag is an image's tag ("" when it has none); an image by digest
-// has the tag "@" (never pulled Always by default).
-func imageTag(image string) string {
-	if strings.Contains(image, "@") {
-		return "@"
-	}
-	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
-		return image[i+1:]
-	}
-	return ""
 }
 
 // defaultProbers sets the API server's probe defaults in the JSON of
