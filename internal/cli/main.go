@@ -34,9 +34,9 @@ func Main(args []string, streams genericiooptions.IOStreams) int {
 		}
 	}()
 	root, f := NewRootCmd(streams)
-	// Process-wide settings are decided here, per command: the garbage
-	// collector's settings a command asks for hold while it runs.
-	defer gcAroundRun(root)()
+	// The root applies the garbage collector's settings that the command
+	// asks for (cmdutil.SetGC); they end with the run.
+	defer cmdutil.SaveGC()()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	var sig *cmdutil.SignalError
@@ -82,22 +82,4 @@ func printError(w io.Writer, color bool, cmd *cobra.Command, err error) {
 	if errors.As(err, &u) && cmd != nil {
 		fmt.Fprintf(w, "See '%s --help' for usage.\n", cmd.CommandPath())
 	}
-}
-
-// gcAroundRun makes the root's pre-run hook apply the settings that the
-// command about to run records with cmdutil.SetGC; the function returned
-// restores what was there before.
-func gcAroundRun(root *cobra.Command) func() {
-	restore := func() {}
-	pre := root.PersistentPreRunE
-	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if g, ok := cmdutil.GCOf(cmd); ok {
-			restore = cmdutil.ApplyGC(g)
-		}
-		if pre != nil {
-			return pre(cmd, args)
-		}
-		return nil
-	}
-	return func() { restore() }
 }

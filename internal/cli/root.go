@@ -45,6 +45,9 @@ whether one workload can call another.
 		SilenceUsage:      true,
 		DisableAutoGenTag: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if g, ok := cmdutil.GCOf(cmd); ok {
+				cmdutil.ApplyGC(g) // cli.Main restores the settings
+			}
 			return loadConfig(cmd, v)
 		},
 	}

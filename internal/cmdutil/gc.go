@@ -14,8 +14,8 @@ const gcAnnotation = "meshctl.io/gc"
 
 // GC is how the garbage collector runs while a command does, for commands
 // whose one-shot work makes garbage far faster than it keeps memory live.
-// cli.Main applies it around the command's run and restores what was there
-// after; the user's own GOGC and GOMEMLIMIT win over it.
+// The root applies it before the command runs and cli.Main restores what
+// was there after; the user's own GOGC and GOMEMLIMIT win over it.
 type GC struct {
 	// Percent is as GOGC: -1 turns collection off (then MemoryLimit is
 	// what bounds the heap), 0 leaves the setting alone.
@@ -45,21 +45,24 @@ func GCOf(cmd *cobra.Command) (GC, bool) {
 	return g, true
 }
 
-// ApplyGC sets the collector as g says, where the environment does not
-// say otherwise, and returns what restores the settings it found.
-func ApplyGC(g GC) (restore func()) {
+// SaveGC returns what restores the collector's settings as they are now.
+func SaveGC() (restore func()) {
 	percent := debug.SetGCPercent(100)
 	debug.SetGCPercent(percent)
 	limit := debug.SetMemoryLimit(-1) // a negative limit reads it
-	restore = func() {
+	return func() {
 		debug.SetGCPercent(percent)
 		debug.SetMemoryLimit(limit)
 	}
+}
+
+// ApplyGC sets the collector as g says, where the environment does not
+// say otherwise.
+func ApplyGC(g GC) {
 	if _, set := os.LookupEnv("GOGC"); !set && g.Percent != 0 {
 		debug.SetGCPercent(g.Percent)
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && g.MemoryLimit > 0 {
 		debug.SetMemoryLimit(g.MemoryLimit)
 	}
-	return restore
 }

@@ -23,7 +23,8 @@ func TestGCAppliedAndRestored(t *testing.T) {
 		t.Fatalf("GCOf = %+v, %v", g, ok)
 	}
 	p0, l0 := currentGC()
-	restore := ApplyGC(g)
+	restore := SaveGC()
+	ApplyGC(g)
 	if p, l := currentGC(); p != -1 || l != 32<<20 {
 		t.Errorf("while running: GOGC %d, limit %d", p, l)
 	}
@@ -37,8 +38,8 @@ func TestUsersGOGCWins(t *testing.T) {
 	t.Setenv("GOGC", "100")
 	unsetEnv(t, "GOMEMLIMIT")
 	p0, _ := currentGC()
-	restore := ApplyGC(GC{Percent: 150})
-	defer restore()
+	defer SaveGC()()
+	ApplyGC(GC{Percent: 150})
 	if p, _ := currentGC(); p != p0 {
 		t.Errorf("GOGC is set, yet the command's percent (%d) replaced %d", p, p0)
 	}

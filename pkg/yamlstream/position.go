@@ -67,7 +67,7 @@ var yamlLine = regexp.MustCompile(`^(?:error converting YAML to JSON: )?(?:yaml:
 // keeps the offending token to find where the problem is. The message keeps
 // the library's words, without its prefix.
 func (d Document) SyntaxError(err error) error {
-	var placed *Error
+	var placed Placed
 	if errors.As(err, &placed) {
 		return err
 	}
