@@ -29,10 +29,7 @@ func parseYAML(d yamlstream.Document) (map[string]any, error) {
 	if errors.As(err, &ne) {
 		return nil, d.ErrorAt(ne.line, ne.column, ne.err)
 	}
-	if errors.Is(err, errTooManyAliases) {
-		return nil, fmt.Errorf("%s: %w", d.Where(), err)
-	}
-	return v, err
+	return v, d.Wrap(err)
 }
 
 // nodeError is a mistake at a node, placed in the file by parseYAML.
