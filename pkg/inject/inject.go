@@ -140,6 +140,8 @@ type target struct {
 	path string
 }
 
+// templatePaths is where each kind injection handles holds its pod
+// template: the kinds whose pods Istio's injector reaches.
 var templatePaths = map[string][]string{
 	"Pod":                   nil,
 	"Deployment":            {"spec", "template"},
@@ -150,6 +152,14 @@ var templatePaths = map[string][]string{
 	"Job":                   {"spec", "template"},
 	"DeploymentConfig":      {"spec", "template"},
 	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+}
+
+// TemplatePath is where a workload of kind holds its pod template
+// ({"spec", "template"}; nil for a Pod, which is its own), and false for a
+// kind that injection leaves alone.
+func TemplatePath(kind string) ([]string, bool) {
+	p, ok := templatePaths[kind]
+	return p, ok
 }
 
 func str(m *yaml.Node, path ...string) string {

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshctl/meshctl/internal/cli"
+	"github.com/meshctl/meshctl/pkg/inject"
 	"github.com/meshctl/meshctl/pkg/yamlstream"
 )
 
@@ -40,13 +41,6 @@ func injectionInputs(t *testing.T) []string {
 	return files
 }
 
-// templatePaths is where each workload kind holds its pod template.
-var templatePaths = map[string][]string{
-	"Deployment": {"spec", "template"}, "ReplicaSet": {"spec", "template"}, "ReplicationController": {"spec", "template"},
-	"DaemonSet": {"spec", "template"}, "StatefulSet": {"spec", "template"}, "Job": {"spec", "template"},
-	"DeploymentConfig": {"spec", "template"}, "CronJob": {"spec", "jobTemplate", "spec", "template"},
-}
-
 // podsOf turns every workload of a file into the bare Pod its controller
 // would create: its template, named after the workload (the webhook names a
 // bare pod's workload after the pod), in namespace ns.
@@ -66,18 +60,16 @@ func podsOf(t *testing.T, file, ns string) []*corev1.Pod {
 		}
 		meta, _ := obj["metadata"].(map[string]any)
 		name, _ := meta["name"].(string)
-		tmpl := obj
-		if kind != "Pod" {
-			path, ok := templatePaths[kind]
-			if !ok {
-				return
-			}
-			for _, k := range path {
-				tmpl, _ = tmpl[k].(map[string]any)
-			}
-			if tmpl == nil {
-				return
-			}
+		tmpl := obj // a Pod is its own template
+		path, ok := inject.TemplatePath(kind)
+		if !ok {
+			return
+		}
+		for _, k := range path {
+			tmpl, _ = tmpl[k].(map[string]any)
+		}
+		if tmpl == nil {
+			return
 		}
 		b, err := json.Marshal(map[string]any{"metadata": tmpl["metadata"], "spec": tmpl["spec"]})
 		if err != nil {

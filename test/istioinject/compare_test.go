@@ -28,13 +28,6 @@ type workload struct {
 	jobMeta *metav1.ObjectMeta
 }
 
-// templatePaths is where each workload kind holds its pod template.
-var templatePaths = map[string][]string{
-	"Deployment": {"spec", "template"}, "ReplicaSet": {"spec", "template"}, "ReplicationController": {"spec", "template"},
-	"DaemonSet": {"spec", "template"}, "StatefulSet": {"spec", "template"}, "Job": {"spec", "template"},
-	"DeploymentConfig": {"spec", "template"}, "CronJob": {"spec", "jobTemplate", "spec", "template"},
-}
-
 // workloadsOf parses a stream of YAML or JSON documents into its workloads,
 // items of Lists (any kind ending in List) included. Other documents are
 // left out. The template goes through the Kubernetes types, so that fields
@@ -58,18 +51,16 @@ func workloadsOf(data []byte) ([]workload, error) {
 		}
 		meta, _ := obj["metadata"].(map[string]any)
 		name, _ := meta["name"].(string)
-		tmpl := obj
-		if kind != "Pod" {
-			path, ok := templatePaths[kind]
-			if !ok {
-				return nil
-			}
-			for _, k := range path {
-				tmpl, _ = tmpl[k].(map[string]any)
-			}
-			if tmpl == nil {
-				return nil
-			}
+		tmpl := obj // a Pod is its own template
+		path, ok := inject.TemplatePath(kind)
+		if !ok {
+			return nil
+		}
+		for _, k := range path {
+			tmpl, _ = tmpl[k].(map[string]any)
+		}
+		if tmpl == nil {
+			return nil
 		}
 		b, err := json.Marshal(map[string]any{"metadata": tmpl["metadata"], "spec": tmpl["spec"]})
 		if err != nil {
