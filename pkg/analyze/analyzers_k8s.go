@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"istio.io/api/annotation"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/meshctl/meshctl/pkg/mesh"
 )
@@ -365,86 +363,8 @@ func checkAnnotations(c *Context, r *Resource, kind string, ann, lbls map[string
 				continue
 			}
 		}
-		if v := annotationValidators[name]; v != nil {
-			if err := v(ann[name]); err != nil {
-				c.Report(r, InvalidAnnotation, field, name, err.Error())
-			}
+		if err := mesh.AnnotationValueError(name, ann[name]); err != nil {
+			c.Report(r, InvalidAnnotation, field, name, err.Error())
 		}
 	}
-}
-
-var annotationValidators = map[string]func(string) error{
-	annotation.SidecarInterceptionMode.Name: func(v string) error {
-		switch v {
-		case "REDIRECT", "TPROXY", "NONE":
-			return nil
-		}
-		return fmt.Errorf("interception mode %q is not one of REDIRECT, TPROXY, NONE", v)
-	},
-	annotation.SidecarStatusPort.Name:                         validatePort,
-	annotation.SidecarStatusReadinessInitialDelaySeconds.Name: validateUint32,
-	annotation.SidecarStatusReadinessPeriodSeconds.Name:       validateUint32,
-	annotation.SidecarStatusReadinessFailureThreshold.Name:    validateUint32,
-	annotation.SidecarTrafficIncludeOutboundIPRanges.Name:     func(v string) error { return validateCIDRs(v, true) },
-	annotation.SidecarTrafficExcludeOutboundIPRanges.Name:     func(v string) error { return validateCIDRs(v, false) },
-	annotation.SidecarTrafficIncludeInboundPorts.Name:         func(v string) error { return validatePorts(v, true) },
-	annotation.SidecarTrafficExcludeInboundPorts.Name:         func(v string) error { return validatePorts(v, false) },
-	annotation.SidecarTrafficExcludeOutboundPorts.Name:        func(v string) error { return validatePorts(v, false) },
-	annotation.PrometheusMergeMetrics.Name: func(v string) error {
-		_, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("%q is not a boolean", v)
-		}
-		return nil
-	},
-	annotation.SidecarProxyCPU.Name:         validateQuantity,
-	annotation.SidecarProxyMemory.Name:      validateQuantity,
-	annotation.SidecarProxyCPULimit.Name:    validateQuantity,
-	annotation.SidecarProxyMemoryLimit.Name: validateQuantity,
-}
-
-func validatePort(v string) error {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("%q is not a port number between 1 and 65535", v)
-	}
-	return nil
-}
-
-func validateUint32(v string) error {
-	if _, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32); err != nil {
-		return fmt.Errorf("%q is not a non-negative integer", v)
-	}
-	return nil
-}
-
-func validateCIDRs(v string, allowStar bool) error {
-	if allowStar && strings.TrimSpace(v) == "*" {
-		return nil
-	}
-	for _, p := range splitList(v) {
-		if _, err := netip.ParsePrefix(p); err != nil {
-			return fmt.Errorf("%q is not a CIDR range", p)
-		}
-	}
-	return nil
-}
-
-func validatePorts(v string, allowStar bool) error {
-	if allowStar && strings.TrimSpace(v) == "*" {
-		return nil
-	}
-	for _, p := range splitList(v) {
-		if err := validatePort(p); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func validateQuantity(v string) error {
-	if _, err := resource.ParseQuantity(v); err != nil {
-		return fmt.Errorf("%q is not a resource quantity", v)
-	}
-	return nil
 }

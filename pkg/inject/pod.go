@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/meshctl/meshctl/pkg/mesh"
 	"google.golang.org/protobuf/proto"
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -815,4 +816,21 @@ func move(cs []corev1.Container, name string, first bool) []corev1.Container {
 		return append(rest, ct)
 	}
 	return cs
+}
+
+// checkAnnotationValues refuses a pod whose annotations injection reads
+// hold a value Istio's injector refuses (mesh.AnnotationValueError), rather
+// than giving it an istio-init that fails at start; the first, in name
+// order, is named.
+func checkAnnotationValues(anns map[string]string) error {
+	first, firstErr := "", error(nil)
+	for name, value := range anns {
+		if err := mesh.AnnotationValueError(name, value); err != nil && (firstErr == nil || name < first) {
+			first, firstErr = name, err
+		}
+	}
+	if firstErr != nil {
+		return fmt.Errorf("annotation %s: %w", first, firstErr)
+	}
+	return nil
 }

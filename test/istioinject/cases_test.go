@@ -26,8 +26,9 @@ type injectCase struct {
 	// nodes new enough that istiod's "auto" turns them on.
 	nativeOff bool
 	// wantErr: Istio expects injection to fail, with an error that names
-	// this (lower case).
-	wantErr string
+	// this (lower case). rejects is the annotation meshctl's error must
+	// name for the same reason.
+	wantErr, rejects string
 	// unsupported says why meshctl cannot express the case's settings; the
 	// case is not run and its workloads count as not identical.
 	unsupported string
@@ -109,11 +110,11 @@ var explicitCases = []injectCase{
 	{in: "pod.yaml", want: "pod-old-version.yaml.injected", nativeOff: true},
 	{in: "replicaset.yaml", want: "replicaset-old-version.yaml.injected", nativeOff: true},
 	{in: "statefulset.yaml", want: "statefulset-old-version.yaml.injected", nativeOff: true},
-	{in: "traffic-annotations-bad-includeipranges.yaml", wantErr: "includeipranges"},
-	{in: "traffic-annotations-bad-excludeipranges.yaml", wantErr: "excludeipranges"},
-	{in: "traffic-annotations-bad-includeinboundports.yaml", wantErr: "includeinboundports"},
-	{in: "traffic-annotations-bad-excludeinboundports.yaml", wantErr: "excludeinboundports"},
-	{in: "traffic-annotations-bad-excludeoutboundports.yaml", wantErr: "excludeoutboundports"},
+	{in: "traffic-annotations-bad-includeipranges.yaml", wantErr: "includeipranges", rejects: "traffic.sidecar.istio.io/includeOutboundIPRanges"},
+	{in: "traffic-annotations-bad-excludeipranges.yaml", wantErr: "excludeipranges", rejects: "traffic.sidecar.istio.io/excludeOutboundIPRanges"},
+	{in: "traffic-annotations-bad-includeinboundports.yaml", wantErr: "includeinboundports", rejects: "traffic.sidecar.istio.io/includeInboundPorts"},
+	{in: "traffic-annotations-bad-excludeinboundports.yaml", wantErr: "excludeinboundports", rejects: "traffic.sidecar.istio.io/excludeInboundPorts"},
+	{in: "traffic-annotations-bad-excludeoutboundports.yaml", wantErr: "excludeoutboundports", rejects: "traffic.sidecar.istio.io/excludeOutboundPorts"},
 	{in: "traffic-annotations.yaml", want: "traffic-annotations.yaml.injected", set: []string{"meshConfig.defaultConfig.proxyMetadata.ISTIO_META_TLS_CLIENT_KEY=/etc/identity/client/keys/client-key.pem"}},
 	{in: "proxy-override.yaml", want: "proxy-override.yaml.injected"},
 	{in: "explicit-security-context.yaml", want: "explicit-security-context.yaml.injected"},

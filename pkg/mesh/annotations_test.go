@@ -1,12 +1,13 @@
-package inject
+package mesh
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
 
-// TestAnnotationValues: values injection cannot use refuse the pod, naming
-// the annotation; the forms Istio accepts pass.
+// TestAnnotationValues: values Istio's injector refuses are errors that
+// quote the value; the forms it accepts pass.
 func TestAnnotationValues(t *testing.T) {
 	t.Parallel()
 	good := map[string]string{
@@ -22,13 +23,16 @@ func TestAnnotationValues(t *testing.T) {
 		"prometheus.istio.io/merge-metrics":                "false",
 		"example.com/other":                                "anything",
 	}
-	if err := checkAnnotationValues(good); err != nil {
-		t.Fatalf("good values refused: %v", err)
+	for name, value := range good {
+		if err := AnnotationValueError(name, value); err != nil {
+			t.Errorf("%s=%q refused: %v", name, value, err)
+		}
 	}
 	for name, value := range map[string]string{
 		"traffic.sidecar.istio.io/includeOutboundIPRanges":      "10.0.0.0",
 		"traffic.sidecar.istio.io/excludeOutboundIPRanges":      "*",
 		"traffic.sidecar.istio.io/includeInboundPorts":          "80,http",
+		"traffic.sidecar.istio.io/excludeOutboundIPRanges ":     "10.0.0.0/8, 10.1.0.0/16",
 		"traffic.sidecar.istio.io/excludeInboundPorts":          "70000",
 		"traffic.sidecar.istio.io/excludeOutboundPorts":         "*",
 		"status.sidecar.istio.io/port":                          "-1",
@@ -37,8 +41,11 @@ func TestAnnotationValues(t *testing.T) {
 		"sidecar.istio.io/proxyMemoryLimit":                     "lots",
 		"prometheus.istio.io/merge-metrics":                     "maybe",
 	} {
-		err := checkAnnotationValues(map[string]string{name: value})
-		if err == nil || !strings.Contains(err.Error(), "annotation "+name+": invalid value") {
+		name = strings.TrimSpace(name) // a second entry for the same annotation
+		err := AnnotationValueError(name, value)
+		// The error quotes the value, or the entry of a list at fault.
+		wrong := value[strings.LastIndex(value, ",")+1:]
+		if err == nil || !strings.Contains(err.Error(), strconv.Quote(wrong)) {
 			t.Errorf("%s=%q: got %v", name, value, err)
 		}
 	}
